@@ -1,0 +1,111 @@
+"""Couples ("X and her partner Y", "couples like X and Y", "X, 35, and his partner Y, 33",
+"his partner Chris") and the certificates they receive."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kg.extract.context import ArticleContext, Mention, Sentence
+from kg.extract.cues import cue, has_cue, lemmas
+from kg.model import Fact, Ref
+
+_AGE_OR_PUNCT = {",", "-", "–", "(", ")"}
+
+
+def pairs(ctx: ArticleContext, s: Sentence) -> list[tuple[Mention, Mention]]:
+    """The couples named in a sentence."""
+    persons = s.of("person")
+    if len(persons) < 1 or not has_cue(s.span, "couple_nouns"):
+        return []
+    officials = {_covered(s, r) for r in s.of("role")}
+    out: list[tuple[Mention, Mention]] = []
+    doc = s.span.doc
+    for a, b in zip(persons, persons[1:]):
+        gap = doc[a.span.end : b.span.start]
+        words = [t.lower_ for t in gap if t.text not in _AGE_OR_PUNCT and not t.like_num]
+        words = [w for w in words if w not in ("his", "her", "their") and w not in cue("partner_nouns")]
+        if words == ["and"] and a.text != b.text and not ({a.text, b.text} & officials):
+            out.append((a, b))
+    seen = {m.text for pair in out for m in pair}
+    for i, t in enumerate(s.span):
+        # "her American girlfriend Katie": the partner of the person named just before
+        if t.lower_ in ("his", "her") and i + 1 < len(s.span):
+            tail = s.span[i + 1 : i + 4]
+            partner_word = next((w for w in tail if w.lemma_.lower() in cue("partner_nouns")), None)
+            if partner_word is None:
+                continue
+            after = [p for p in persons if p.span.start == partner_word.i + 1]
+            before = [p for p in persons if p.span.end <= t.i]
+            if after and before and after[0].text not in seen:
+                out.append((before[-1], after[0]))
+                seen.add(after[0].text)
+    return out
+
+
+def _covered(s: Sentence, role: Mention) -> str:
+    """The person a title in this sentence belongs to, so officials are not paired up."""
+    for p in s.of("person"):
+        if 0 <= p.span.start - role.span.end <= 1:
+            return p.text
+    return ""
+
+
+def extract_couples(ctx: ArticleContext) -> Iterator[Fact]:
+    for s in ctx.sentences:
+        for a, b in pairs(ctx, s):
+            yield Fact("couple", (("a", ctx.person(a.text)), ("b", ctx.person(b.text))),
+                       ctx.evidence(s.index), "couples")
+
+
+def extract_certificates(ctx: ArticleContext) -> Iterator[Fact]:
+    """A named couple (or one partner) that received, collected or was issued a certificate."""
+    last_couple: tuple[Ref, Ref] | None = None
+    for s in ctx.sentences:
+        couples = [(ctx.person(a.text), ctx.person(b.text)) for a, b in pairs(ctx, s)]
+        words = lemmas(s.span)
+        got = bool(words & cue("certificate_nouns")) and bool(words & (cue("receive_verbs") | cue("issue_verbs")))
+        among = s.span[:3].text.lower().startswith(("among them", "they included", "those included"))
+        if among and s.index > 0:
+            prev = ctx.sentences[s.index - 1]
+            pw = lemmas(prev.span)
+            got = bool(pw & cue("certificate_nouns")) and bool(pw & cue("issue_verbs"))
+        if got and _generic_plural(s) and not couples:
+            got = False
+        if got:
+            recipients: list[tuple[Ref, Ref | None]] = list(couples)
+            if not recipients:
+                recipients = _single_recipient(ctx, s, last_couple)
+            source = ctx.sentences[s.index - 1] if among else s
+            issuer = _issuer(ctx, source)
+            when = source.dates[0][2] if source.dates else None
+            first = source.index if among else s.index
+            for a, b in recipients:
+                args: list[tuple[str, object]] = [("a", a)]
+                if b is not None:
+                    args.append(("b", b))
+                if issuer is not None:
+                    args.append(("issuer", issuer))
+                if when is not None:
+                    args.append(("date", when))
+                yield Fact("certificate", tuple(args), ctx.evidence(first, s.index), "certificates")
+        if couples:
+            last_couple = couples[-1]
+
+
+def _generic_plural(s: Sentence) -> bool:
+    """'Tokyo began issuing certificates to same-sex couples': about couples in general."""
+    return not s.of("person") and not any(t.lower_ in ("couple", "pair") for t in s.span)
+
+
+def _single_recipient(
+    ctx: ArticleContext, s: Sentence, last: tuple[Ref, Ref] | None
+) -> list[tuple[Ref, Ref | None]]:
+    persons = s.of("person")
+    if persons:
+        return [(ctx.person(persons[0].text), None)]
+    if last is not None and any(t.lower_ in ("couple", "they", "pair") for t in s.span):
+        return [last]
+    return []
+
+
+def _issuer(ctx: ArticleContext, s: Sentence) -> Ref | None:
+    return ctx.topic_place(s)

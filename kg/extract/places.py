@@ -1,0 +1,16 @@
+"""Jurisdictions named in the text (their kind and parent come from the gazetteer)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from kg.extract.context import ArticleContext
+from kg.model import Fact
+
+
+def extract(ctx: ArticleContext) -> Iterator[Fact]:
+    seen: set[str] = set()
+    for s in ctx.sentences:
+        for m in s.of("jurisdiction"):
+            if m.key and m.key not in seen:
+                seen.add(m.key)
+                yield Fact("place", (("jurisdiction", ctx.jurisdiction(m)),), ctx.evidence(s.index), "places")

@@ -1,0 +1,165 @@
+"""Direct speech and who said it.
+
+A quote's speaker is found, in this order: a speech verb right after the closing mark
+('…," Miki said', '…," said Setsuko Yuragi', '…," he said'); a speech verb that governs
+the quote ('Yoriko calling the move a "huge step forward"', 'told reporters she hoped
+"…"'); the speaker of the quote just before, for a quote that stands alone
+('"…," Miki said. "All that's left …"').
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from spacy.tokens import Token
+
+from kg.extract.context import ArticleContext, Mention, Sentence
+from kg.extract.cues import cue
+from kg.model import Fact
+
+_QUOTE = re.compile(r"“([^”]{2,}?)”|\"([^\"]{2,}?)\"")
+_PRONOUNS = {"he", "she", "they", "i", "we"}
+_TRIM = " ,.;:-–—…"
+
+
+@dataclass
+class _Quote:
+    start: int  # article offsets of the text inside the marks
+    end: int
+    text: str
+    first: Sentence
+    last: Sentence
+
+
+def extract(ctx: ArticleContext) -> Iterator[Fact]:
+    previous: tuple[_Quote, str] | None = None
+    for quote in _quotes(ctx):
+        speaker = _after(ctx, quote) or _governing(ctx, quote)
+        if speaker is None and previous is not None and _continues(ctx, previous[0], quote):
+            speaker = previous[1]
+        if speaker is None:
+            previous = None
+            continue
+        previous = (quote, speaker)
+        text = quote.text.strip(_TRIM + "\"'“”")
+        if len(text) < 2:
+            continue
+        yield Fact("quote", (("speaker", ctx.person(speaker)), ("text", text)),
+                   ctx.evidence(quote.first.index, quote.last.index), "quotes")
+
+
+def _quotes(ctx: ArticleContext) -> list[_Quote]:
+    text = ctx.article.text
+    out = []
+    for m in _QUOTE.finditer(text):
+        group = 1 if m.group(1) is not None else 2
+        start, end = m.start(group), m.end(group)
+        if "\n\n" in text[start:end]:
+            continue
+        first = _sentence_at(ctx, start)
+        last = _sentence_at(ctx, end - 1)
+        if first is None or last is None:
+            continue
+        out.append(_Quote(start, end, m.group(group), first, last))
+    return out
+
+
+def _sentence_at(ctx: ArticleContext, pos: int) -> Sentence | None:
+    for s in ctx.sentences:
+        if s.start <= pos < s.end:
+            return s
+    return None
+
+
+def _tokens_between(s: Sentence, lo: int, hi: int) -> list[Token]:
+    return [t for t in s.span if lo <= s.char(t) < hi]
+
+
+def _after(ctx: ArticleContext, q: _Quote) -> str | None:
+    """'…," Miki told AFP' / '…," said Setsuko Yuragi, 22' / '…," he said'."""
+    s = _sentence_at(ctx, q.end) or q.last
+    tail = _tokens_between(s, q.end + 1, s.end)
+    tail = [t for t in tail if t.text not in ("”", '"')]
+    if not tail or tail[0].text not in (",", "!", "?", ".") and tail[0].lemma_ not in cue("speech_verbs"):
+        if not tail or not (tail[0].pos_ in ("PROPN", "NOUN", "PRON", "NUM", "ADJ")):
+            return None
+    window = tail[:10]
+    for i, t in enumerate(window):
+        if t.text in ("“", '"'):
+            break
+        if t.lemma_.lower() in cue("speech_verbs") and t.pos_ in ("VERB", "AUX"):
+            before = [w for w in window[:i] if w.text != ","]
+            return _speaker_near(ctx, s, t, before, window[i + 1 :])
+    return None
+
+
+def _speaker_near(ctx: ArticleContext, s: Sentence, verb: Token, before: list[Token],
+                  after: list[Token]) -> str | None:
+    for group in (before, after[:6]):
+        names = [m for m in s.of("person") if any(m.span.start <= t.i < m.span.end for t in group)]
+        if names:
+            return names[-1].text if group is before else names[0].text
+        if group and group[-1 if group is before else 0].lower_ in _PRONOUNS:
+            return _antecedent(ctx, s, verb)
+    return None
+
+
+def _governing(ctx: ArticleContext, q: _Quote) -> str | None:
+    """The subject of the speech verb the quoted words hang from."""
+    s = q.first
+    inside = _tokens_between(s, q.start, q.end)
+    if not inside:
+        return None
+    node = inside[0]
+    inside_ids = {t.i for t in inside}
+    while node.i in inside_ids and node.head.i != node.i:
+        node = node.head
+    hops = 0
+    while hops < 8:
+        hops += 1
+        if node.lemma_.lower() in cue("speech_verbs") or node.pos_ in ("VERB", "AUX"):
+            who = _subject_person(ctx, s, node)
+            if who:
+                return who
+        if node.head.i == node.i:
+            break
+        node = node.head
+    return None
+
+
+def _subject_person(ctx: ArticleContext, s: Sentence, verb: Token) -> str | None:
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "nsubjpass"):
+            names = [m for m in s.of("person") if child.left_edge.i <= m.span.start <= child.right_edge.i]
+            if names:
+                return names[0].text
+            if child.lower_ in _PRONOUNS and verb.lemma_.lower() in cue("speech_verbs"):
+                return _antecedent(ctx, s, verb)
+    return None
+
+
+def _antecedent(ctx: ArticleContext, s: Sentence, before: Token) -> str | None:
+    """The person a pronoun points back to: the latest named before it, in this
+    sentence or the two before."""
+    names: list[Mention] = [m for m in s.of("person") if m.span.end <= before.i]
+    if names:
+        return names[-1].text
+    for back in range(1, 3):
+        if s.index - back < 0:
+            break
+        prev = ctx.sentences[s.index - back]
+        subjects = [m for m in prev.of("person") if m.span.root.dep_ in ("nsubj", "nsubjpass")]
+        persons = subjects or prev.of("person")
+        if persons:
+            return persons[-1].text if not subjects else subjects[0].text
+    return None
+
+
+def _continues(ctx: ArticleContext, prev: _Quote, q: _Quote) -> bool:
+    """A quote with no speaker of its own continues the one before when nothing but the
+    previous attribution stands between them."""
+    if q.first.index - prev.last.index > 1:
+        return False
+    gap = ctx.article.text[prev.end : q.start]
+    return len(gap) < 120 and not any(ctx.sentences[i].of("person") for i in range(prev.last.index + 1, q.first.index))

@@ -1,0 +1,105 @@
+"""Court rulings on marriage equality: which court, when, with what outcome."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cache
+
+from spacy.matcher import PhraseMatcher
+
+from kg.extract.context import ArticleContext, Mention, Sentence
+from kg.extract.cues import has_cue
+from kg.model import Fact, Ref
+from kg.nlp import gazetteer, load
+
+_LEVELS = ("supreme", "high", "district", "family", "summary")
+_ARTICLE = re.compile(r"\bArticles?\s+(\d{1,3})(?:\s*(?:,|and|&)\s*(\d{1,3}))?")
+_DAMAGES = re.compile(
+    r"\b(?:reject|dismiss|deni|turn)\w*\b[^.]{0,80}\b(?:damages|compensation)\b"
+    r"|\b(?:damages|compensation)\b[^.]{0,40}\b(?:rejected|dismissed|denied|turned down)\b",
+    re.I,
+)
+
+
+def extract(ctx: ArticleContext) -> Iterator[Fact]:
+    for s in ctx.sentences:
+        courts = _courts(ctx, s)
+        if not courts or not has_cue(s.span, "ruling_words"):
+            continue
+        outcome = _outcome(s)
+        if outcome is None:
+            continue
+        court = courts[0]
+        args: list[tuple[str, object]] = [("court", court), ("outcome", outcome)]
+        if s.dates:
+            args.append(("date", _date_for(s, court)))
+        articles = sorted({f"Article {n}" for m in _ARTICLE.finditer(s.text) for n in m.groups() if n})
+        if articles:
+            args.append(("articles", tuple(articles)))
+        if _DAMAGES.search(s.text):
+            args.append(("damages_rejected", True))
+        yield Fact("ruling", tuple(args), ctx.evidence(s.index), "rulings")
+
+
+def _courts(ctx: ArticleContext, s: Sentence) -> list[Ref]:
+    """Courts named by the gazetteer ("Osaka District Court") or by a phrase naming a
+    seat ("a court in Osaka", "an Osaka court", "a district court in Sapporo")."""
+    found: list[tuple[int, Ref]] = []
+    for m in s.of("court"):
+        found.append((m.start, Ref("court", ctx.gaz.courts[m.key]["label"], m.key)))
+    doc = s.span.doc
+    for t in s.span:
+        if t.lower_ not in ("court", "courts") or t.ent_type_ == "COURT":
+            continue
+        level = next((w.lower_ for w in doc[max(t.i - 2, 0) : t.i] if w.lower_ in _LEVELS), None)
+        seat = _seat(s, t)
+        if seat is None:
+            continue
+        start = s.char(doc[max(t.i - 3, s.span.start)])
+        found.append((start, court_ref(seat, level)))
+    return [r for _, r in sorted(found, key=lambda x: x[0])]
+
+
+def _seat(s: Sentence, court: object) -> Mention | None:
+    for m in s.of("jurisdiction"):
+        before = m.span.end <= court.i and court.i - m.span.end <= 2  # "an Osaka (district) court"
+        after = m.span.start > court.i and m.span.start - court.i <= 2 and court.nbor(1).lower_ == "in"
+        if before or after:
+            return m
+    return None
+
+
+def court_ref(seat: Mention, level: str | None) -> Ref:
+    """The gazetteer court at ``seat`` of ``level``; with no level, a court known only by
+    its seat (resolve merges it with the one court of that seat the corpus names)."""
+    gaz = gazetteer()
+    seat_keys = [seat.key, *gaz.same_name.get(seat.text, [])]
+    if level:
+        for cid, row in sorted(gaz.courts.items()):
+            if row["level"] == level and row["seat"] in seat_keys:
+                return Ref("court", row["label"], cid)
+    city = next((k for k in seat_keys if gaz.jurisdictions[k]["kind"] == "municipality"), seat.key)
+    label = gaz.jurisdictions[city]["label"]
+    return Ref("court", f"{label} {level + ' ' if level else ''}court".replace("  ", " "), f"seat:{city}")
+
+
+@cache
+def _outcome_matcher() -> tuple[PhraseMatcher, dict[str, int]]:
+    nlp = load()
+    m = PhraseMatcher(nlp.vocab, attr="LOWER")
+    priority = {}
+    for oid, row in gazetteer().outcomes.items():
+        m.add(oid, [nlp.make_doc(p) for p in row["patterns"]])
+        priority[oid] = row.get("priority", 9)
+    return m, priority
+
+
+def _outcome(s: Sentence) -> str | None:
+    matcher, priority = _outcome_matcher()
+    doc = s.span.as_doc()
+    hits = [load().vocab.strings[mid] for mid, _, _ in matcher(doc)]
+    return min(hits, key=lambda h: priority[h]) if hits else None
+
+
+def _date_for(s: Sentence, court: Ref) -> object:
+    return s.dates[0][2]

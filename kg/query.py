@@ -1,0 +1,444 @@
+"""Run SPARQL over a built graph: find the query, load the graph, run it safely.
+
+Safety: by default a query may not reach the network. SERVICE, LOAD and FROM / FROM
+NAMED / USING with an IRI that is neither a graph in the loaded file nor a local file are
+refused from the parsed algebra before anything runs (rdflib would fetch such IRIs over
+HTTP). As a second line, while a query runs or a graph loads an audit hook refuses any
+socket connection and any urllib request other than file: (it is installed once and
+does nothing outside those moments).
+"""
+from __future__ import annotations
+
+import contextvars
+import ctypes
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import TextIO, TypeVar
+from urllib.parse import urlsplit
+
+import pyoxigraph
+import rdflib
+from pyparsing import ParseBaseException, ParseResults
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.sparql import Query, Update
+from rdflib.term import Node
+
+import kg
+from kg.errors import E, KGError
+from kg.namespaces import PREFIXES
+from kg.results import FORMATS, Result, format_result
+
+__all__ = [
+    "FORMATS",
+    "QUERIES_DIR",
+    "Result",
+    "format_result",
+    "load_graph",
+    "named_queries",
+    "resolve_query",
+    "run_query",
+]
+
+QUERIES_DIR = Path(kg.__file__).parent.parent / "queries"
+QUERY_SUFFIXES = (".rq", ".sparql")
+
+# Words that only SPARQL text (not a query name or a file path) contains.
+_SPARQL_KEYWORD = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE|PREFIX|BASE)\b", re.IGNORECASE)
+
+# suffix -> (rdflib format, name for people, holds named graphs)
+GRAPH_FORMATS: dict[str, tuple[str, str, bool]] = {
+    ".ttl": ("turtle", "Turtle", False),
+    ".nt": ("nt", "N-Triples", False),
+    ".trig": ("trig", "TriG", True),
+    ".nq": ("nquads", "N-Quads", True),
+    ".jsonld": ("json-ld", "JSON-LD", True),
+}
+# rdflib's own errors for these formats carry no line number; pyoxigraph's do.
+_OXIGRAPH_FORMATS = {"nt": pyoxigraph.RdfFormat.N_TRIPLES, "nquads": pyoxigraph.RdfFormat.N_QUADS}
+
+# IRI schemes rdflib reads without the network (no scheme: a relative file path).
+LOCAL_SCHEMES = frozenset({"", "file"})
+
+# Algebra nodes between a SELECT and its ORDER BY (solution modifiers, outermost first).
+_MODIFIERS = frozenset({"Slice", "Distinct", "Reduced", "Project"})
+
+# How long a stopped query may take to notice it was stopped.
+_STOP_GRACE_SECONDS = 2.0
+
+T = TypeVar("T")
+
+
+# --- finding the query -----------------------------------------------------------
+
+
+def named_queries(queries_dir: Path | None = None) -> dict[str, Path]:
+    """Every ``*.rq`` file in ``queries_dir`` (default ``QUERIES_DIR``) by name, sorted."""
+    folder = QUERIES_DIR if queries_dir is None else queries_dir
+    if not folder.is_dir():
+        return {}
+    return {path.stem: path for path in sorted(folder.glob("*.rq")) if path.is_file()}
+
+
+def resolve_query(query: str, queries_dir: Path | None = None, stdin: TextIO | None = None) -> str:
+    """The SPARQL text that ``query`` stands for.
+
+    ``query`` is, tried in this order: "-" to read stdin; the name of a ``queries/*.rq``
+    file ("rulings"); a path to a query file; inline SPARQL text (anything containing a
+    SELECT/ASK/CONSTRUCT/DESCRIBE/PREFIX/BASE keyword and a space or brace, so that a
+    mistyped name like "select-places" is not taken for SPARQL). Anything else is an
+    unknown name.
+    """
+    if query == "-":
+        text = (sys.stdin if stdin is None else stdin).read()
+        return _not_empty(text, "<stdin>")
+    names = named_queries(queries_dir)
+    if query in names:
+        return _read_query(names[query])
+    if _could_be_path(query) and (query.endswith(QUERY_SUFFIXES) or _is_file(query)):
+        return _read_query(Path(query))
+    if _SPARQL_KEYWORD.search(query) and re.search(r"[\s{]", query):
+        return query
+    raise KGError(E.E101, name=query, choices=", ".join(names) or "(none)")
+
+
+def _could_be_path(text: str) -> bool:
+    return "\n" not in text and "{" not in text
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # too long, or a NUL byte: not a path
+        return False
+
+
+def _read_query(path: Path) -> str:
+    if not path.is_file():
+        raise KGError(E.E001, path=path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise KGError(E.E002, path=path, reason=error) from error
+    return _not_empty(text, path)
+
+
+def _not_empty(text: str, where: object) -> str:
+    if not text.strip():
+        raise KGError(E.E003, path=where)
+    return text
+
+
+# --- loading the graph -------------------------------------------------------------
+
+
+def load_graph(path: Path) -> Dataset | Graph:
+    """The graph in ``path``, its format guessed from the suffix.
+
+    Formats with named graphs (TriG, N-Quads, JSON-LD) give a Dataset whose default graph
+    is the union of all graphs, so queries without GRAPH see every triple.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise KGError(E.E104, path=path)
+    known = GRAPH_FORMATS.get(path.suffix.lower())
+    if known is None:
+        raise KGError(
+            E.E302,
+            path=path,
+            format="RDF",
+            reason=f"unknown suffix {path.suffix!r}; kg reads {', '.join(GRAPH_FORMATS)}",
+        )
+    rdflib_format, format_name, quads = known
+    graph: Dataset | Graph = Dataset(default_union=True) if quads else Graph()
+    try:
+        with _offline():
+            graph.parse(path, format=rdflib_format)
+    except _NetworkRefused as refused:
+        reason = f"it needs {refused.what}, and kg does not fetch anything"
+        raise KGError(E.E302, path=path, format=format_name, reason=reason) from None
+    except OSError as error:
+        raise KGError(E.E002, path=path, reason=error) from error
+    except Exception as error:  # each rdflib parser raises its own kind
+        reason = _parse_error_reason(error, path, rdflib_format)
+        raise KGError(E.E302, path=path, format=format_name, reason=reason) from error
+    return graph
+
+
+def _parse_error_reason(error: Exception, path: Path, rdflib_format: str) -> str:
+    if isinstance(error, SyntaxError) and hasattr(error, "_why"):
+        # rdflib's Turtle/TriG BadSyntax: its str() dumps a bytes repr of the input
+        return f"line {error.lines + 1}: {error._why}"
+    if rdflib_format in _OXIGRAPH_FORMATS:
+        try:
+            for _ in pyoxigraph.parse(path=str(path), format=_OXIGRAPH_FORMATS[rdflib_format]):
+                pass
+        except SyntaxError as located:
+            return located.msg
+    return str(error)
+
+
+# --- running the query -----------------------------------------------------------
+
+
+def run_query(
+    graph: Graph,
+    sparql: str,
+    allow_network: bool = False,
+    timeout_seconds: float | None = None,
+) -> Result:
+    """Run a SELECT, ASK, CONSTRUCT or DESCRIBE query over ``graph``.
+
+    The kg prefixes (kg:, schema:, rdfs:, ...) are predeclared; the query's own PREFIX
+    lines win. SELECT rows keep the query's ORDER BY; without one they are sorted, so the
+    same graph always prints the same. ``timeout_seconds`` stops a query that runs longer
+    (E106); a query stuck inside one long C call stops only when that call returns.
+    """
+    parsed = _parse(sparql)
+    if not allow_network:
+        uses = _network_uses(parsed, _graph_names(graph))
+        if uses:
+            raise KGError(E.E105, what=", ".join(uses))
+    if isinstance(parsed, Update):
+        raise KGError(E.E107, what=", ".join(_update_operations(parsed)))
+    ordered = _has_order_by(parsed.algebra)
+
+    def evaluate() -> Result:
+        return _collect(graph.query(parsed), ordered)
+
+    try:
+        with nullcontext() if allow_network else _offline():
+            return _call_with_timeout(evaluate, timeout_seconds)
+    except KGError:
+        raise
+    except _NetworkRefused as refused:
+        raise KGError(E.E105, what=refused.what) from None
+    except Exception as error:  # rdflib raises plain Exception for most evaluation errors
+        raise KGError(E.E108, reason=str(error) or type(error).__name__) from error
+
+
+def _parse(sparql: str) -> Query | Update:
+    """The parsed and translated query, or update; E102 on any syntax error."""
+    try:
+        tree = parseQuery(sparql)
+        query = translateQuery(tree, initNs=PREFIXES)
+    except ParseBaseException as query_error:
+        try:
+            update = translateUpdate(parseUpdate(sparql), initNs=PREFIXES)
+        except ParseBaseException as update_error:
+            # report the reading that got further (ties: the query's)
+            furthest = max((query_error, update_error), key=lambda error: error.loc)
+            raise KGError(E.E102, reason=_syntax_reason(furthest)) from None
+        except Exception as error:
+            raise KGError(E.E102, reason=str(error)) from error
+        if not isinstance(update, Update):  # rdflib returns [] for an update with no operation
+            raise KGError(E.E102, reason=_syntax_reason(query_error)) from None
+        return update
+    except Exception as error:  # raised while translating, e.g. an undeclared prefix
+        raise KGError(E.E102, reason=str(error)) from error
+    if tree[1].name == "SelectQuery" and "projection" not in tree[1]:
+        # rdflib lists the variables of SELECT * in set order, which changes from run
+        # to run; use the order in which the query first mentions them
+        first = {name: _first_mention(name, sparql) for name in query.algebra["PV"]}
+        query.algebra["PV"].sort(key=lambda name: (first[name], str(name)))
+    return query
+
+
+def _first_mention(name: str, sparql: str) -> int:
+    mention = re.search(rf"[?$]{re.escape(name)}(?!\w)", sparql)
+    return mention.start() if mention else len(sparql)
+
+
+def _syntax_reason(error: ParseBaseException) -> str:
+    found = f", found {error.found}" if error.found else ""
+    line = error.line
+    where = f"line {error.lineno}, column {error.col}"
+    return f"{where}: {error.msg}{found}\n  {line}\n  {' ' * (error.col - 1)}^"
+
+
+def _network_uses(parsed: Query | Update, local_graphs: frozenset[Node] = frozenset()) -> list[str]:
+    """What in a parsed query or update would reach the network, in query order.
+
+    ``local_graphs`` are graph names the dataset already holds: rdflib reads FROM and
+    FROM NAMED graphs from the dataset when they are there and fetches them only if not.
+    """
+    found: list[str] = []
+    for node in _walk(parsed.algebra):
+        if node.name == "ServiceGraphPattern":
+            found.append(f"SERVICE {node['term'].n3()}")
+        elif node.name == "Load":
+            found.append(f"LOAD {node['iri'].n3()}")
+        elif node.name in ("DatasetClause", "UsingClause"):
+            named = _field(node, "named")
+            iri = named if named is not None else _field(node, "default")
+            if iri is None or iri in local_graphs or _local_iri(iri):
+                continue
+            keyword = "FROM" if node.name == "DatasetClause" else "USING"
+            found.append(f"{keyword}{' NAMED' if named is not None else ''} {iri.n3()}")
+    return list(dict.fromkeys(found))
+
+
+def _field(node: CompValue, key: str) -> object:
+    # CompValue.get(key) returns the key itself when the key is missing
+    return node[key] if key in node else None
+
+
+def _walk(value: object) -> Iterator[CompValue]:
+    if isinstance(value, CompValue):
+        yield value
+        for child in value.values():
+            yield from _walk(child)
+    elif isinstance(value, dict):
+        for child in value.values():
+            yield from _walk(child)
+    elif isinstance(value, list | tuple | ParseResults):
+        for child in value:
+            yield from _walk(child)
+
+
+def _local_iri(iri: URIRef) -> bool:
+    return urlsplit(str(iri)).scheme.lower() in LOCAL_SCHEMES
+
+
+def _graph_names(graph: Graph) -> frozenset[Node]:
+    if isinstance(graph, Dataset):
+        return frozenset(named.identifier for named in graph.graphs() if len(named))
+    return frozenset()
+
+
+def _update_operations(update: Update) -> list[str]:
+    # algebra names are CamelCase ("InsertData"); Modify is DELETE/INSERT ... WHERE
+    names = ["DELETE/INSERT" if op.name == "Modify" else op.name for op in update.algebra]
+    return [re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).upper() for name in names]
+
+
+def _has_order_by(algebra: CompValue) -> bool:
+    node = _field(algebra, "p")
+    while isinstance(node, CompValue) and node.name in _MODIFIERS:
+        node = _field(node, "p")
+    return isinstance(node, CompValue) and node.name == "OrderBy"
+
+
+def _collect(answer: rdflib.query.Result, ordered: bool) -> Result:
+    if answer.type == "SELECT":
+        rows = [tuple(row) for row in answer]
+        if not ordered:
+            rows.sort(key=lambda row: tuple(_term_key(term) for term in row))
+        return Result("SELECT", vars=[str(name) for name in answer.vars or []], rows=rows)
+    if answer.type == "ASK":
+        return Result("ASK", boolean=bool(answer.askAnswer))
+    return Result(answer.type, graph=answer.graph)
+
+
+def _term_key(term: Node | None) -> tuple[int, str, str, str]:
+    # SPARQL's ORDER BY ranks: unbound, blank node, IRI, literal
+    if term is None:
+        return (0, "", "", "")
+    if isinstance(term, BNode):
+        return (1, str(term), "", "")
+    if isinstance(term, Literal):
+        return (3, str(term), str(term.datatype or ""), term.language or "")
+    return (2, str(term), "", "")
+
+
+# --- timeout ---------------------------------------------------------------------
+
+
+class _Stopped(BaseException):
+    """Raised inside a query thread to stop it; not an Exception, so no rdflib
+    ``except Exception`` can swallow it."""
+
+
+def _call_with_timeout(function: Callable[[], T], seconds: float | None) -> T:
+    """``function()``, run in a worker thread that is stopped after ``seconds``.
+
+    Python cannot kill a thread; PyThreadState_SetAsyncExc raises _Stopped in it at its
+    next bytecode, which ends rdflib's pure-Python evaluation promptly.
+    """
+    if seconds is None:
+        return function()
+    context = contextvars.copy_context()  # carries the offline flag into the thread
+    outcome: dict[str, object] = {}
+    lock = threading.Lock()
+    finished = False
+
+    def work() -> None:
+        nonlocal finished
+        try:
+            try:
+                outcome["value"] = context.run(function)
+            except BaseException as error:  # handed to the caller below
+                outcome["error"] = error
+            finally:
+                with lock:
+                    finished = True
+        except _Stopped:  # arrived while finishing; the caller already gave up
+            pass
+
+    worker = threading.Thread(target=work, name="kg-query", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    with lock:
+        stop = not finished
+        if stop:
+            _raise_in_thread(worker, _Stopped)
+    if stop:
+        worker.join(_STOP_GRACE_SECONDS)
+        raise KGError(E.E106, seconds=seconds)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
+
+
+def _raise_in_thread(thread: threading.Thread, exception: type[BaseException]) -> None:
+    if thread.ident is not None and hasattr(ctypes, "pythonapi"):
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(
+            ctypes.c_ulong(thread.ident), ctypes.py_object(exception)
+        )
+
+
+# --- network guard -----------------------------------------------------------------
+
+
+class _NetworkRefused(BaseException):
+    """Raised by the audit hook; not an Exception, so no ``except Exception`` in rdflib
+    (which tries one parser after another) can swallow it."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+_OFFLINE: contextvars.ContextVar[bool] = contextvars.ContextVar("kg_offline", default=False)
+_SOCKET_EVENTS = frozenset({"socket.connect", "socket.getaddrinfo", "socket.gethostbyname"})
+_hook_lock = threading.Lock()
+_hook_installed = False
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if event == "urllib.Request":
+        if _OFFLINE.get() and urlsplit(str(args[0])).scheme.lower() not in LOCAL_SCHEMES:
+            raise _NetworkRefused(f"a request to {args[0]}")
+    elif event in _SOCKET_EVENTS and _OFFLINE.get():
+        raise _NetworkRefused(f"a network connection ({event})")
+
+
+@contextmanager
+def _offline() -> Iterator[None]:
+    """Within this block (and threads started with its context) nothing reaches the network."""
+    global _hook_installed
+    with _hook_lock:
+        if not _hook_installed:
+            sys.addaudithook(_audit)  # audit hooks cannot be removed, hence the flag
+            _hook_installed = True
+    token = _OFFLINE.set(True)
+    try:
+        yield
+    finally:
+        _OFFLINE.reset(token)
