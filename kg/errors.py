@@ -34,6 +34,9 @@ class E(str, Enum):
     # validation
     E301 = "the graph does not conform to {shapes}:\n{report}"
     E302 = "cannot parse {path} as {format}: {reason}"
+    # graph page
+    E401 = "no node matches --focus {focus!r}; give a label or an IRI"
+    E402 = "bad option: {reason}"
 
 
 class KGError(Exception):

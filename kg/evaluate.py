@@ -413,7 +413,7 @@ def run_query(ds: rdflib.Dataset, query: str) -> list[Row]:
 def prf(correct: int, predicted: int, found: int, gold: int) -> tuple[float, float, float]:
     """Precision, recall and F1; recall is 1 when there is nothing to find."""
     p = correct / predicted if predicted else 0.0
-    r = found / gold if gold else 0.0
+    r = found / gold if gold else 1.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return p, r, f
 

@@ -136,5 +136,5 @@ def _add_concept(g: Graph, ns: Namespace, ref: NodeRef) -> None:
     c = iri(ns, ref)
     g.add((c, RDF.type, cls))
     g.add((c, RDF.type, SKOS.Concept))
-    g.add((c, SKOS.prefLabel, Literal(row["label"], lang="en")))
+    g.add((c, SKOS.prefLabel, Literal(row["label"])))
     g.add((c, RDFS.label, Literal(row["label"])))

@@ -183,13 +183,12 @@ class _Resolver:
         node = self.kb.node(NodeRef("jurisdiction", slug(key)), JURISDICTION_CLASS[row["kind"]], row["label"])
         node.claim("type", node.cls, ev, "gazetteer")
         node.claim("label", row["label"], ev, "gazetteer")
-        # the nearest ancestor the corpus itself names
-        for parent in self.gaz.ancestors(key):
-            if parent in self.mentioned:
-                pnode = self._place(Ref("jurisdiction", "", parent), ev, extractor)
-                if pnode is not None:
-                    node.claim("partOf", pnode, ev, "gazetteer")
-                break
+        # the parent, when the corpus itself names it
+        parent = row.get("parent")
+        if parent in self.mentioned:
+            pnode = self._place(Ref("jurisdiction", "", parent), ev, extractor)
+            if pnode is not None:
+                node.claim("partOf", pnode, ev, "gazetteer")
         return node.ref
 
     def _org(self, ref: Ref, ev: Evidence, extractor: str) -> NodeRef:

@@ -22,9 +22,7 @@ import hashlib
 import html
 import json
 import math
-import os
 import re
-import tempfile
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,8 +38,8 @@ from pyvis.network import Network
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
-from kg.errors import E, KGError
 from kg.namespaces import KG, SCHEMA
+from kg.serialize import write_atomic
 
 DATA_DIR = Path(__file__).parent / "data" / "viz"
 VIS_DIR = Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2"
@@ -561,20 +559,7 @@ def render(
 def write_page(graph: Graph, out: Path, **kwargs: Any) -> int:
     """Write render(graph, **kwargs) to out as UTF-8, atomically; return the node count."""
     data = build(graph, **{k: v for k, v in kwargs.items() if k != "title"})
-    page = _page(data, kwargs.get("title", "kg")).encode("utf-8")
-    out = Path(out)
-    tmp: str | None = None
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(page)
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a page is for reading
-        os.replace(tmp, out)
-    except OSError as err:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise KGError(E.E202, path=out, reason=err.strerror or str(err)) from err
+    write_atomic(Path(out), _page(data, kwargs.get("title", "kg")).encode("utf-8"))
     return len(data["nodes"])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import html
 import importlib.util
+import itertools
 import json
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from kg.evaluate import (
     keys_match,
     load_gold,
     load_graph,
+    prf,
     run_query,
     score_cq,
     tokens,
@@ -36,6 +38,7 @@ DATA = Path(__file__).parent / "data"
 EVAL = DATA / "eval"
 GRAPH, GOLD, QUERIES = EVAL / "graph.ttl", EVAL / "gold.json", EVAL / "queries"
 HELDOUT_GOLD = DATA / "heldout" / "gold.json"
+HELDOUT_ARTICLES = DATA / "heldout" / "articles"
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 SCORE_PY = SHARED_EVAL / "score.py"
 SEEDS_GOLD = SHARED_EVAL / "gold" / "seeds.json"
@@ -232,6 +235,23 @@ def test_score_cq_equals_score_py(reference: ModuleType, gold_path: Path,
 # ---------------------------------------------------------------- the fixture's cases
 
 
+def test_prf_equals_score_py(reference: ModuleType) -> None:
+    for counts in itertools.product(range(3), repeat=4):
+        assert prf(*counts) == reference.prf(*counts), counts
+
+
+def test_query_rows_are_distinct_and_sorted() -> None:
+    ds = load_graph(GRAPH)
+    for query in sorted(QUERIES.glob("*.rq")):
+        try:
+            rows = run_query(ds, query.read_text(encoding="utf-8"))
+        except Exception:  # the deliberately broken query
+            continue
+        keys = [str(tuple(sorted(row.items()))) for row in rows]
+        assert rows and keys == sorted(set(keys)), query.name
+
+
+
 def test_broken_and_missing_queries_score_as_empty(report: EvalReport) -> None:
     broken, missing = report.cqs["eligibility"], report.cqs["parties"]
     assert broken.error and "Exception" in broken.error
@@ -390,7 +410,7 @@ def heldout_words() -> list[set[str]]:
     return [
         set(tokens(html.unescape(path.read_text(encoding="utf-8"))
                    .replace("\\n", " ").replace('\\"', '"')))
-        for path in sorted(HELDOUT_GOLD.parent.glob("1*.txt"))
+        for path in sorted(HELDOUT_ARTICLES.glob("1*.txt"))
     ]
 
 
@@ -425,7 +445,7 @@ def test_heldout_gold_rows_match_themselves_and_no_other() -> None:
 
 
 def test_heldout_files_come_in_every_input_shape() -> None:
-    texts = [p.read_text(encoding="utf-8") for p in sorted(HELDOUT_GOLD.parent.glob("1*.txt"))]
+    texts = [p.read_text(encoding="utf-8") for p in sorted(HELDOUT_ARTICLES.glob("1*.txt"))]
     html_pages = [t for t in texts if t.lstrip().lower().startswith("<!doctype html")]
     assert html_pages and all('property="article:published_time"' in t for t in html_pages)
     records = [json.loads(t) for t in texts if t.startswith("{") and t.count("\n{") == 0]

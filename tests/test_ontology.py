@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pyshacl
 import pytest
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SH, SKOS
 
 from kg.errors import KGError
 from kg.namespaces import KG, ONTOLOGY_IRI, SCHEMA, base_namespace
 from kg.validate import Report, ontology_path, shapes_path, validate
 
+# a plain Namespace: pytest's collection probes rdflib's XSD DefinedNamespace and warns
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 BASE = base_namespace("https://w3id.org/kg-jp-partnership/id/")
 KG_TERMS = {KG[name] for name in KG.__annotations__}
 
@@ -52,14 +56,14 @@ def test_every_kg_term_is_declared_and_nothing_else(ontology: Graph) -> None:
     assert not classes & properties
 
 
-def test_every_term_has_a_plain_lower_case_label_and_a_comment(ontology: Graph) -> None:
-    for term in KG_TERMS:
-        labels = list(ontology.objects(term, RDFS.label))
-        assert len(labels) == 1, term
-        label = labels[0]
-        # the query layer matches these labels as plain strings ("prefecture")
-        assert isinstance(label, Literal) and label.language is None, term
-        assert str(label) == str(label).lower(), term
+def test_every_term_has_its_name_as_label_and_a_comment(ontology: Graph) -> None:
+    for name in KG.__annotations__:
+        term = KG[name]
+        # the query layer shows and matches these labels as plain strings: "prefecture",
+        # "news organization", "part of"
+        assert list(ontology.objects(term, RDFS.label)) == [
+            Literal(re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower())
+        ], term
         assert ontology.value(term, RDFS.comment) is not None, term
 
 
@@ -227,8 +231,19 @@ def remove_fact(graph: Graph, s: URIRef, p: URIRef, o: URIRef | Literal) -> None
             graph.remove((statement, None, None))
 
 
-def sentence_iri(graph: Graph, number: int) -> URIRef:
-    return sorted(graph.subjects(RDF.type, KG.Sentence), key=lambda s: graph.value(s, KG.beginIndex))[number]
+def sentence_spans() -> list[tuple[int, int, str]]:
+    """(begin, end, text) of each sentence in the article body."""
+    spans = []
+    begin = 0
+    for text, after in SENTENCES:
+        spans.append((begin, begin + len(text), text))
+        begin += len(text) + len(after)
+    return spans
+
+
+def sentence_iri(number: int) -> URIRef:
+    begin, end, _ = sentence_spans()[number]
+    return BASE[f"sentence/a000-fixture-{begin}-{end}"]
 
 
 def build_valid_graph() -> Graph:
@@ -240,24 +255,19 @@ def build_valid_graph() -> Graph:
     graph.add((ARTICLE, DCTERMS.source, Literal("000_fixture.txt")))
     graph.add((ARTICLE, DCTERMS.date, Literal("2023-01-10", datatype=XSD.date)))
     graph.add((ARTICLE, SCHEMA.articleBody, Literal(body)))
-    sentences = []
-    begin = 0
-    for text, after in SENTENCES:
-        end = begin + len(text)
-        sentence = BASE[f"sentence/a000-fixture-{begin}-{end}"]
+    for number, (begin, end, text) in enumerate(sentence_spans()):
+        sentence = sentence_iri(number)
         graph.add((sentence, RDF.type, KG.Sentence))
         graph.add((sentence, KG.sentenceText, Literal(text)))
         graph.add((sentence, KG.beginIndex, Literal(begin)))
         graph.add((sentence, KG.endIndex, Literal(end)))
         graph.add((sentence, KG.inArticle, ARTICLE))
-        sentences.append(sentence)
-        begin = end + len(after)
     for concept, kind, label in CONCEPTS:
         graph.add((concept, RDF.type, kind))
         graph.add((concept, RDF.type, SKOS.Concept))
         graph.add((concept, SKOS.prefLabel, Literal(label)))
     for number, s, p, o in FACTS:
-        add_fact(graph, s, p, o, sentences[number])
+        add_fact(graph, s, p, o, sentence_iri(number))
     return graph
 
 
@@ -298,7 +308,7 @@ def replace_object(graph: Graph, s: URIRef, p: URIRef, new: URIRef | Literal) ->
 
 
 def three_partners(graph: Graph) -> None:
-    add_fact(graph, COUPLE, KG.partner, YAMADA, sentence_iri(graph, 1))
+    add_fact(graph, COUPLE, KG.partner, YAMADA, sentence_iri(1))
 
 
 def ruling_without_court(graph: Graph) -> None:
@@ -315,12 +325,12 @@ def statement_derived_from_the_article(graph: Graph) -> None:
 
 
 def sentence_ending_where_it_begins(graph: Graph) -> None:
-    sentence = sentence_iri(graph, 3)
+    sentence = sentence_iri(3)
     graph.set((sentence, KG.endIndex, graph.value(sentence, KG.beginIndex)))
 
 
 def sentence_text_not_in_the_body(graph: Graph) -> None:
-    sentence = sentence_iri(graph, 3)
+    sentence = sentence_iri(3)
     graph.set((sentence, KG.sentenceText, Literal("By 2021, 150 couples had applied.")))
 
 
@@ -345,11 +355,21 @@ def prefecture_part_of_a_municipality(graph: Graph) -> None:
 
 
 def benefit_granted_and_excluded(graph: Graph) -> None:
-    add_fact(graph, SYSTEM, KG.grantsBenefit, INHERITANCE, sentence_iri(graph, 2))
+    add_fact(graph, SYSTEM, KG.grantsBenefit, INHERITANCE, sentence_iri(2))
 
 
-def statement_about_a_missing_triple(graph: Graph) -> None:
+def statement_without_its_triple(graph: Graph) -> None:
     graph.remove((SHIBUYA, SKOS.altLabel, Literal("Shibuya Ward")))
+
+
+def triple_reified_twice(graph: Graph) -> None:
+    statement = BASE["statement/second"]
+    for p, o in graph.predicate_objects(statement_iri(RULING, KG.court, COURT)):
+        graph.add((statement, p, o))
+
+
+def statement_about_the_article(graph: Graph) -> None:
+    add_fact(graph, ARTICLE, DCTERMS.publisher, SHIMBUN, sentence_iri(0))
 
 
 def article_without_body(graph: Graph) -> None:
@@ -360,12 +380,18 @@ BROKEN: dict[str, tuple[Callable[[Graph], None], tuple[str, ...]]] = {
     # name: (how to break the valid graph, what the report must mention)
     "three partners": (three_partners, ("kgsh:Couple-partner", "kg:partner")),
     "ruling without court": (ruling_without_court, ("kgsh:Ruling-court", "kg:court")),
-    "triple without statement": (triple_without_statement, ("kgsh:ProvenanceShape", "skos:altLabel")),
+    "triple without statement": (
+        triple_without_statement,
+        ("kgsh:EveryTripleHasASourceSentence", "skos:altLabel"),
+    ),
     "source not a sentence": (
         statement_derived_from_the_article,
         ("kgsh:Statement-wasDerivedFrom", "kgsh:EveryTripleHasASourceSentence"),
     ),
-    "begin not before end": (sentence_ending_where_it_begins, ("kgsh:Sentence-beginIndex", "kg:endIndex")),
+    "begin not before end": (
+        sentence_ending_where_it_begins,
+        ("kgsh:Sentence-beginIndex", "kg:endIndex"),
+    ),
     "sentence text not in body": (
         sentence_text_not_in_the_body,
         ("kgsh:SentenceTextMatchesBody",),
@@ -382,9 +408,14 @@ BROKEN: dict[str, tuple[Callable[[Graph], None], tuple[str, ...]]] = {
         benefit_granted_and_excluded,
         ("kgsh:PartnershipSystem-grantsBenefit", "kg:excludesBenefit"),
     ),
-    "statement about a missing triple": (
-        statement_about_a_missing_triple,
-        ("kgsh:ReifiedTripleIsAsserted",),
+    "statement without its triple": (
+        statement_without_its_triple,
+        ("kgsh:EveryStatementIsAsserted", "skos:altLabel"),
+    ),
+    "triple reified twice": (triple_reified_twice, ("kgsh:EveryTripleIsReifiedOnce", "kg:court")),
+    "statement about an article": (
+        statement_about_the_article,
+        ("kgsh:SubjectIsAnEntityOrFact", "a000-fixture"),
     ),
     "article without body": (article_without_body, ("kgsh:Article-articleBody",)),
 }
@@ -402,7 +433,7 @@ def test_a_broken_graph_does_not_conform(name: str) -> None:
         assert mention in report.text, f"{name}: {mention!r} not in\n{report.text}"
 
 
-def test_each_breakage_is_reported_once(valid_graph: Graph) -> None:
+def test_each_breakage_is_reported_once() -> None:
     # breakages that touch one rule give exactly one violation: the shapes do not overlap
     for name in ("three partners", "ruling without court", "triple without statement",
                  "support 120", "date as plain string", "begin not before end"):
@@ -417,7 +448,28 @@ def test_each_breakage_is_reported_once(valid_graph: Graph) -> None:
 def test_paths_point_at_the_files() -> None:
     assert ontology_path().is_file() and ontology_path().name == "kg.ttl"
     assert shapes_path().is_file() and shapes_path().name == "shapes.ttl"
-    Graph().parse(shapes_path(), format="turtle")
+
+
+def test_the_shapes_are_valid_shacl() -> None:
+    shapes = Graph().parse(shapes_path(), format="turtle")
+    # meta_shacl first checks the shapes graph against the SHACL-for-SHACL shapes
+    conforms, _, _ = pyshacl.validate(Graph(), shacl_graph=shapes, meta_shacl=True)
+    assert conforms
+
+
+def test_every_shape_is_named_and_described() -> None:
+    shapes = Graph().parse(shapes_path(), format="turtle")
+    named = {
+        node
+        for kind in (SH.NodeShape, SH.PropertyShape, SH.SPARQLConstraint)
+        for node in shapes.subjects(RDF.type, kind)
+        if isinstance(node, URIRef)
+    }
+    assert len(named) > 20
+    for node in named:
+        assert shapes.value(node, SH.name) is not None, node
+        if (node, RDF.type, SH.SPARQLConstraint) not in shapes:
+            assert shapes.value(node, SH.description) is not None, node
 
 
 def test_custom_shapes(valid_graph: Graph, tmp_path: Path) -> None:

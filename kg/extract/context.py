@@ -3,6 +3,7 @@ date expressions in each, and the in-article reading of short names ("Masuhara")
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -11,9 +12,10 @@ from spacy.tokens import Doc, Span, Token
 from kg.dates import DateExpr, find_dates
 from kg.model import Article, Evidence, Ref
 from kg.nlp import Gazetteer, gazetteer
+from kg.resources import load_json
 
 PARAGRAPH_BREAK = "\n\n"
-_NAME_TOKEN = re.compile(r"^[A-Z][a-z'\-]+$")
+_NAME_TOKEN = re.compile(r"^[A-ZĀĒĪŌŪ][a-zāēīōū'\-]+$")
 # spaCy labels that may hide a person the model mislabelled ("Katie" as GPE).
 _MAYBE_PERSON = {"GPE", "ORG", "NORP", "LOC", "PRODUCT", "WORK_OF_ART", "FAC"}
 
@@ -58,6 +60,7 @@ class ArticleContext:
     sentences: list[Sentence]
     gaz: Gazetteer
     persons: dict[str, str] = field(default_factory=dict)  # in-article name -> fullest name
+    memo: dict[str, object] = field(default_factory=dict)  # results extractors share
 
     def evidence(self, first: int, last: int | None = None) -> Evidence:
         """The sentences first..last (inclusive) as evidence."""
@@ -114,42 +117,110 @@ def build(article: Article, docs: list[tuple[int, Doc]]) -> ArticleContext:
             start = offset + span.start_char
             sentences.append(Sentence(len(sentences), start, offset + span.end_char, span, para, offset))
     ctx = ArticleContext(article, sentences, gaz)
-    person_names = _person_names(sentences)
+    names = _full_names(sentences)
+    parts = {w for n in names for w in n.split()}
     for s in sentences:
-        s.mentions = _mentions(s, gaz, person_names)
+        s.mentions = _mentions(s, gaz, names, parts)
         s.dates = [(s.start + a, s.start + b, e) for a, b, e in find_dates(s.text)]
     ctx.persons = _name_map([m.text for s in sentences for m in s.of("person")])
     return ctx
 
 
-def _person_names(sentences: list[Sentence]) -> set[str]:
-    return {e.text for s in sentences for e in s.span.ents if e.label_ == "PERSON"}
+def _romaji(word: str) -> bool:
+    plain = unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+    return bool(plain) and re.fullmatch(cue_text("romaji_word"), plain) is not None
 
 
-def _mentions(s: Sentence, gaz: Gazetteer, person_names: set[str]) -> list[Mention]:
-    out = []
+def cue_text(name: str) -> str:
+    return str(load_json("cues.json")[name])
+
+
+def _looks_like_name(span: Span) -> bool:
+    """Two or three capitalised words shaped like a romanised Japanese name
+    ("Daiki Moriya", which the small model calls an ORG)."""
+    words = [t.text for t in span]
+    return (
+        2 <= len(words) <= 3
+        and all(_NAME_TOKEN.match(w) for w in words)
+        and all(_romaji(w) for w in words)
+        and not set(words) & set(load_json("cues.json")["not_names"])
+    )
+
+
+def _full_names(sentences: list[Sentence]) -> set[str]:
+    """Every multi-word personal name the article uses, however the model labelled it."""
+    names = set()
+    for s in sentences:
+        for ent in s.span.ents:
+            if ent.label_ == "PERSON" or (ent.label_ in _MAYBE_PERSON and _looks_like_name(ent)):
+                cleaned = _clean_person(ent)
+                if " " in cleaned:
+                    names.add(cleaned)
+            elif ent.label_ == "JURIS":
+                given = _given_name_before(ent)
+                if given is not None:
+                    names.add(f"{given.text} {ent.text}")
+    return names
+
+
+def _given_name_before(ent: Span) -> Token | None:
+    """'Ryo Miyazaki': a place name right after a given name is a surname."""
+    if ent.start == 0 or len(ent) != 1:
+        return None
+    prev = ent.doc[ent.start - 1]
+    if prev.ent_type_ or not _NAME_TOKEN.match(prev.text) or prev.text in load_json("cues.json")["not_names"]:
+        return None
+    return prev if _romaji(prev.text) and prev.pos_ == "PROPN" else None
+
+
+def _mentions(s: Sentence, gaz: Gazetteer, names: set[str], parts: set[str]) -> list[Mention]:
+    out: list[Mention] = []
+    covered: set[int] = set()
+
+    def add(kind: str, text: str, key: str | None, span: Span) -> None:
+        out.append(Mention(kind, text, key, s.char(span[0]), s.char(span[0]) + len(span.text), s.index, span))
+        covered.update(range(span.start, span.end))
+
     for ent in s.span.ents:
         kind = {"JURIS": "jurisdiction", "COURT": "court", "KORG": "organization",
                 "ROLE": "role", "PERSON": "person"}.get(ent.label_)
-        text, key = ent.text, ent.ent_id_ or None
-        if kind is None and ent.label_ in _MAYBE_PERSON and ent.text in person_names:
+        text = _clean_person(ent)
+        if ent.label_ == "JURIS":
+            given = _given_name_before(ent)
+            if given is not None:
+                add("person", f"{given.text} {ent.text}", None, ent.doc[given.i : ent.end])
+                continue
+        if kind is None and ent.label_ in _MAYBE_PERSON and (text in names or text in parts):
             kind = "person"
         if kind == "person":
-            text = _clean_person(ent)
-            if not text:
-                continue
-            key = None
+            if text:
+                add("person", text, None, ent)
         elif kind == "jurisdiction":
-            key = _disambiguate(ent, key, gaz)
-        elif kind is None:
+            add(kind, ent.text, _disambiguate(ent, ent.ent_id_ or None, gaz), ent)
+        elif kind is not None:
+            add(kind, ent.text, ent.ent_id_ or None, ent)
+    # a bare surname or given name of someone the article names in full ("Hanaoka said")
+    for t in s.span:
+        if t.i in covered or t.text not in parts or not _NAME_TOKEN.match(t.text):
             continue
-        out.append(Mention(kind, text, key, s.char(ent[0]), s.char(ent[0]) + len(ent.text), s.index, ent))
-    return out
+        if t.ent_type_ in ("COURT", "KORG", "ROLE") or (t.ent_type_ == "JURIS" and not _surname_use(t)):
+            continue
+        out = [m for m in out if not (m.span.start <= t.i < m.span.end)]
+        add("person", t.text, None, t.doc[t.i : t.i + 1])
+    return sorted(out, key=lambda m: m.start)
+
+
+def _surname_use(t: Token) -> bool:
+    """A place-named token used as a person's name: not followed by a place word."""
+    nxt = t.doc[t.i + 1].lower_ if t.i + 1 < len(t.doc) else ""
+    return nxt not in ("prefecture", "city", "ward", "district", "court", "prefectural", "'s", "’s")
 
 
 def _clean_person(ent: Span) -> str:
-    """A PERSON span without possessive "'s" or stray punctuation; '' when it is not a name."""
-    words = [t.text for t in ent if t.text not in ("'s", "’s", "'", "’")]
+    """A PERSON span without titles, possessive "'s" or stray punctuation; '' when it is
+    not a name."""
+    honorifics = set(load_json("cues.json")["honorifics"])
+    words = [t.text for t in ent if t.text not in ("'s", "’s", "'", "’") and t.text not in honorifics]
     words = [w for w in words if _NAME_TOKEN.match(w) or w in ("-",)]
     return " ".join(words).replace(" - ", "-").strip(" -")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kg.extract import policies
 from kg.extract.context import ArticleContext, Mention, Sentence
 from kg.extract.cues import cue, has_cue, lemmas
 from kg.model import Fact, Ref
@@ -14,7 +15,7 @@ _AGE_OR_PUNCT = {",", "-", "–", "(", ")"}
 def pairs(ctx: ArticleContext, s: Sentence) -> list[tuple[Mention, Mention]]:
     """The couples named in a sentence."""
     persons = s.of("person")
-    if len(persons) < 1 or not has_cue(s.span, "couple_nouns"):
+    if len(persons) < 1 or not (has_cue(s.span, "couple_nouns") or _among(ctx, s)):
         return []
     officials = {_covered(s, r) for r in s.of("role")}
     out: list[tuple[Mention, Mention]] = []
@@ -33,12 +34,23 @@ def pairs(ctx: ArticleContext, s: Sentence) -> list[tuple[Mention, Mention]]:
             partner_word = next((w for w in tail if w.lemma_.lower() in cue("partner_nouns")), None)
             if partner_word is None:
                 continue
-            after = [p for p in persons if p.span.start == partner_word.i + 1]
+            # the name right after the word, or after "of 15 years,"
+            gap_ok = {"of", ",", "-", "years", "year", "decades", "decade", "long", "time"}
+            after = [p for p in persons if p.span.start > partner_word.i and p.span.start - partner_word.i <= 6
+                     and all(w.lower_ in gap_ok or w.like_num for w in doc[partner_word.i + 1 : p.span.start])]
             before = [p for p in persons if p.span.end <= t.i]
             if after and before and after[0].text not in seen:
                 out.append((before[-1], after[0]))
                 seen.add(after[0].text)
     return out
+
+
+def _among(ctx: ArticleContext, s: Sentence) -> bool:
+    """'Among them were X and Y' after a sentence about couples."""
+    opening = s.span[:3].text.lower()
+    if not opening.startswith(("among them", "they included", "those included", "among the first")):
+        return False
+    return s.index > 0 and has_cue(ctx.sentences[s.index - 1].span, "couple_nouns")
 
 
 def _covered(s: Sentence, role: Mention) -> str:
@@ -102,10 +114,29 @@ def _single_recipient(
     persons = s.of("person")
     if persons:
         return [(ctx.person(persons[0].text), None)]
-    if last is not None and any(t.lower_ in ("couple", "they", "pair") for t in s.span):
+    if last is not None and any(t.lower_ in ("couple", "they", "pair", "two", "both") for t in s.span):
         return [last]
     return []
 
 
 def _issuer(ctx: ArticleContext, s: Sentence) -> Ref | None:
+    """The place whose system issued it: one named in the sentence that runs a system in
+    this article, else the article's place with a system, else the place named."""
+    running = _system_places(ctx)
+    named = ctx.places(s)
+    for m in named:
+        if m.key in running:
+            return ctx.jurisdiction(m)
+    main = ctx.main_jurisdiction()
+    if main in running or (not named and main):
+        return ctx.ref(main)  # type: ignore[arg-type]
+    if running:
+        return ctx.ref(sorted(running)[0]) if len(running) == 1 else ctx.topic_place(s)
     return ctx.topic_place(s)
+
+
+def _system_places(ctx: ArticleContext) -> set[str]:
+    if "system_places" not in ctx.memo:
+        found = {f.get("jurisdiction").key for f in policies.extract_systems(ctx)}  # type: ignore[union-attr]
+        ctx.memo["system_places"] = found
+    return ctx.memo["system_places"]  # type: ignore[return-value]

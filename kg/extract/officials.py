@@ -72,6 +72,10 @@ def _jurisdiction(ctx: ArticleContext, s: Sentence, role: Mention) -> Ref | None
         country = ctx.gaz.jurisdictions.get(COUNTRY)
         if country is not None:
             return Ref("jurisdiction", country["label"], COUNTRY)
+    # "Mayor Kenji Hamada" in an article about one city: that city's mayor
+    main = ctx.main_jurisdiction()
+    if main and scope and ctx.gaz.jurisdictions[main]["kind"] == scope:
+        return ctx.ref(main)
     return None
 
 

@@ -26,6 +26,8 @@ def extract_systems(ctx: ArticleContext) -> Iterator[Fact]:
         if not has_cue(s.span, "system_nouns"):
             continue
         for verb in _start_verbs(s):
+            if verb.lemma_.lower() == "effect" and verb.head.lemma_ == "take":
+                verb = verb.head
             for place in _subjects(ctx, s, verb):
                 args: list[tuple[str, object]] = [("jurisdiction", place)]
                 when = _date_near(s, verb)
@@ -81,6 +83,10 @@ def _subjects(ctx: ArticleContext, s: Sentence, verb: Token) -> list[Ref]:
             generic = _generic_place(ctx, s, sub)
             if generic is not None:
                 return [generic]
+            named = ctx.places(s)
+            if sub.lemma_.lower() in cue("system_nouns") and len({m.key for m in named}) == 1:
+                # "Ibaraki became the first ..., as a partnership system ... took effect"
+                return [ctx.jurisdiction(named[0])]
     keys = {m.key for m in places}
     specific = [m for m in places if not any(m.key in ctx.gaz.ancestors(k) for k in keys)]
     out, seen = [], set()
@@ -185,9 +191,10 @@ def extract_benefits(ctx: ArticleContext) -> Iterator[Fact]:
 @cache
 def _benefit_matcher() -> PhraseMatcher:
     nlp = load()
-    m = PhraseMatcher(nlp.vocab, attr="LOWER")
+    # by lemma, so "hospitals" and "visas" match the patterns "hospital" and "visa"
+    m = PhraseMatcher(nlp.vocab, attr="LEMMA")
     for bid, row in sorted(gazetteer().benefits.items()):
-        m.add(bid, [nlp.make_doc(p) for p in row["patterns"]])
+        m.add(bid, list(nlp.pipe(row["patterns"])))
     return m
 
 

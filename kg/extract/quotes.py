@@ -122,6 +122,8 @@ def _governing(ctx: ArticleContext, q: _Quote) -> str | None:
             who = _subject_person(ctx, s, node)
             if who:
                 return who
+            if who == "" and node.lemma_.lower() in cue("speech_verbs"):
+                return None  # a speaker who is not a named person: do not look further up
         if node.head.i == node.i:
             break
         node = node.head
@@ -129,6 +131,8 @@ def _governing(ctx: ArticleContext, q: _Quote) -> str | None:
 
 
 def _subject_person(ctx: ArticleContext, s: Sentence, verb: Token) -> str | None:
+    """The named person who is the verb's subject; '' when the subject is someone
+    else ("the ministry"); None when the verb has no subject."""
     for child in verb.children:
         if child.dep_ in ("nsubj", "nsubjpass"):
             names = [m for m in s.of("person") if child.left_edge.i <= m.span.start <= child.right_edge.i]
@@ -136,6 +140,11 @@ def _subject_person(ctx: ArticleContext, s: Sentence, verb: Token) -> str | None
                 return names[0].text
             if child.lower_ in _PRONOUNS and verb.lemma_.lower() in cue("speech_verbs"):
                 return _antecedent(ctx, s, verb)
+            if child.pos_ == "NOUN" and any(d.lower_ in ("the", "this", "that") for d in child.children):
+                # "the aide told reporters": the person the sentence just named
+                before = [m for m in s.of("person") if m.span.end <= child.i]
+                return before[-1].text if before else ""
+            return ""
     return None
 
 
@@ -157,9 +166,11 @@ def _antecedent(ctx: ArticleContext, s: Sentence, before: Token) -> str | None:
 
 
 def _continues(ctx: ArticleContext, prev: _Quote, q: _Quote) -> bool:
-    """A quote with no speaker of its own continues the one before when nothing but the
-    previous attribution stands between them."""
+    """A quote with no speaker of its own continues the one before: in the same sentence
+    ('…," she said, "…'), or standing alone as the next sentence ('…," Miki said. "…"')."""
+    if q.first.index == prev.last.index:
+        return True
     if q.first.index - prev.last.index > 1:
         return False
-    gap = ctx.article.text[prev.end : q.start]
-    return len(gap) < 120 and not any(ctx.sentences[i].of("person") for i in range(prev.last.index + 1, q.first.index))
+    outside = ctx.article.text[q.first.start : q.start] + ctx.article.text[q.end : q.last.end]
+    return len(re.findall(r"\w+", outside)) < 3
