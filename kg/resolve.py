@@ -68,6 +68,7 @@ class _Resolver:
         self.kb, self.facts, self.gaz = kb, facts, gaz
         self.people: dict[str, str] = {}
         self.mentioned: set[str] = set()
+        self.court_seats: dict[NodeRef, str] = {}
 
     # ------------------------------------------------------------------ orchestration
 
@@ -208,8 +209,9 @@ class _Resolver:
         row = self.gaz.courts.get(key)
         seat = row["seat"] if row else key.split(":", 1)[-1]
         level = row["level"] if row else None
-        if seat in self.gaz.jurisdictions:
-            self.mentioned.add(seat)
+        self.court_seats[node.ref] = seat
+        # the seat as a place only where the text names it as one ("a court in Osaka")
+        if seat in self.mentioned:
             seat_ref = self._place(Ref("jurisdiction", "", seat), ev, "gazetteer")
             if seat_ref is not None:
                 node.claim("seat", seat_ref, ev, "gazetteer")
@@ -393,9 +395,9 @@ class _Resolver:
     def _merge_courts(self) -> None:
         """A court known only by its seat is the one named court of that seat."""
         courts = [n for n in self.kb.nodes.values() if n.cls == "Court"]
+        seat = self.court_seats
         for vague in [c for c in courts if not c.values("courtLevel")]:
-            seats = vague.values("seat")
-            named = [c for c in courts if c.values("courtLevel") and c.values("seat") == seats]
+            named = [c for c in courts if c.values("courtLevel") and seat.get(c.ref) == seat.get(vague.ref)]
             if len(named) == 1:
                 self._redirect(vague.ref, named[0].ref)
 

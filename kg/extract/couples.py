@@ -105,7 +105,7 @@ def extract_certificates(ctx: ArticleContext) -> Iterator[Fact]:
 
 def _generic_plural(s: Sentence) -> bool:
     """'Tokyo began issuing certificates to same-sex couples': about couples in general."""
-    return not s.of("person") and not any(t.lower_ in ("couple", "pair") for t in s.span)
+    return not s.of("person") and any(t.lower_ in ("couples", "pairs", "people") for t in s.span)
 
 
 def _single_recipient(

@@ -46,7 +46,7 @@ def is_negated(token: Token, stop: Token | None = None) -> bool:
         if node.i != token.i:
             if node.lower_ in negative or node.lemma_.lower() in negative:
                 return True
-            if any(c.dep_ == "neg" or c.lower_ in ("not", "n't", "never") for c in node.children):
+            if any(c.dep_ == "neg" or c.lower_ in ("not", "n't", "never", "no") for c in node.children):
                 return True
             if node.pos_ in VERBISH:
                 return False

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kg.extract.context import ArticleContext, Mention, Sentence
+from kg.extract.cues import cue
 from kg.model import Fact, Ref
+from kg.resources import load_json
 
 COUNTRY = "japan"
 
@@ -68,6 +70,7 @@ def _jurisdiction(ctx: ArticleContext, s: Sentence, role: Mention) -> Ref | None
         )
         if near_before or near_after:
             return _fit(ctx, m, scope)
+    scope = scope or _implied_scope(ctx, s, role)
     if scope == "country":
         country = ctx.gaz.jurisdictions.get(COUNTRY)
         if country is not None:
@@ -76,6 +79,22 @@ def _jurisdiction(ctx: ArticleContext, s: Sentence, role: Mention) -> Ref | None
     main = ctx.main_jurisdiction()
     if main and scope and ctx.gaz.jurisdictions[main]["kind"] == scope:
         return ctx.ref(main)
+    return None
+
+
+def _implied_scope(ctx: ArticleContext, s: Sentence, role: Mention) -> str | None:
+    """The level of an office whose title does not say it: a lawmaker "in the upper
+    house" sits in the Diet, a "city assemblyman" in the city; an aide or secretary
+    serves the national office named beside them ("the prime minister's aide")."""
+    text = s.text.lower()
+    if any(w in text for w in cue("national_assembly")) and role.key == "assembly-member":
+        return "country"
+    for kind, words in load_json("cues.json")["local_assembly"].items():
+        if role.key == "assembly-member" and any(w in text for w in words):
+            return kind
+    others = [ctx.gaz.roles.get(r.key or "", {}).get("scope") for r in s.of("role") if r is not role]
+    if role.key in ("secretary", "spokesperson") and "country" in others:
+        return "country"
     return None
 
 

@@ -78,6 +78,7 @@ def _subjects(ctx: ArticleContext, s: Sentence, verb: Token) -> list[Ref]:
             for prep in verb.children:
                 if prep.lower_ in ("in", "by") and prep.dep_ in ("prep", "agent"):
                     places += _places_in(ctx, s, prep)
+    places = [m for m in places if ctx.gaz.jurisdictions[m.key]["kind"] != "country"]
     if not places:
         for sub in subj:
             generic = _generic_place(ctx, s, sub)

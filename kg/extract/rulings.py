@@ -23,25 +23,60 @@ _DAMAGES = re.compile(
 
 def extract(ctx: ArticleContext) -> Iterator[Fact]:
     for s in ctx.sentences:
+        if not has_cue(s.span, "ruling_words"):
+            continue
         courts = _courts(ctx, s)
-        if not courts or not has_cue(s.span, "ruling_words"):
-            continue
-        outcome = _outcome(s)
-        if outcome is None:
-            continue
-        court = courts[0]
-        args: list[tuple[str, object]] = [("court", court), ("outcome", outcome)]
-        if s.dates:
-            args.append(("date", _date_for(s, court)))
-        articles = sorted({f"Article {n}" for m in _ARTICLE.finditer(s.text) for n in m.groups() if n})
-        if articles:
-            args.append(("articles", tuple(articles)))
-        if _DAMAGES.search(s.text):
-            args.append(("damages_rejected", True))
-        yield Fact("ruling", tuple(args), ctx.evidence(s.index), "rulings")
+        if not courts:
+            vague = _unnamed_court(s)
+            named = _court_named_next(ctx, s, vague) if vague is not None else None
+            if named is None:
+                continue
+            courts = [(s.start, named)]
+        # a sentence may report several rulings: each court takes the outcome and
+        # date stated between it and the next court
+        bounds = [start for start, _ in courts[1:]] + [s.end]
+        for i, (start, court) in enumerate(courts):
+            lo = s.start if i == 0 else start
+            hi = bounds[i]
+            outcome = _outcome(s, lo, hi)
+            if outcome is None:
+                continue
+            args: list[tuple[str, object]] = [("court", court), ("outcome", outcome)]
+            dates = [d for d in s.dates if lo <= d[0] < hi]
+            if dates:
+                args.append(("date", dates[0][2]))
+            segment = ctx.article.text[lo:hi]
+            articles = sorted({f"Article {n}" for m in _ARTICLE.finditer(segment) for n in m.groups() if n})
+            if articles:
+                args.append(("articles", tuple(articles)))
+            if _DAMAGES.search(segment):
+                args.append(("damages_rejected", True))
+            yield Fact("ruling", tuple(args), ctx.evidence(s.index), "rulings")
 
 
-def _courts(ctx: ArticleContext, s: Sentence) -> list[Ref]:
+def _unnamed_court(s: Sentence) -> str | None:
+    """'A Japanese court ruled ...', 'a high court said ...': a court with no seat named;
+    returns its level ('' when none is given)."""
+    for t in s.span:
+        if t.lower_ == "court" and t.ent_type_ != "COURT":
+            words = [w.lower_ for w in s.span.doc[max(t.i - 3, s.span.start) : t.i]]
+            if any(w in ("a", "an") for w in words):
+                return next((w for w in words if w in _LEVELS), "")
+    return None
+
+
+def _court_named_next(ctx: ArticleContext, s: Sentence, level: str) -> Ref | None:
+    """The court the next sentences name, of a compatible level ('The Nagoya District
+    Court said ...' after 'A Japanese court ruled on Tuesday ...')."""
+    for nxt in ctx.sentences[s.index + 1 : s.index + 3]:
+        for _, court in _courts(ctx, nxt):
+            row = ctx.gaz.courts.get(court.key or "")
+            if row is not None and (not level or row["level"] == level):
+                return court
+    return None
+
+
+def _courts(ctx: ArticleContext, s: Sentence) -> list[tuple[int, Ref]]:
     """Courts named by the gazetteer ("Osaka District Court") or by a phrase naming a
     seat ("a court in Osaka", "an Osaka court", "a district court in Sapporo")."""
     found: list[tuple[int, Ref]] = []
@@ -57,7 +92,7 @@ def _courts(ctx: ArticleContext, s: Sentence) -> list[Ref]:
             continue
         start = s.char(doc[max(t.i - 3, s.span.start)])
         found.append((start, court_ref(seat, level)))
-    return [r for _, r in sorted(found, key=lambda x: x[0])]
+    return sorted(found, key=lambda x: x[0])
 
 
 def _seat(s: Sentence, court: object) -> Mention | None:
@@ -94,12 +129,12 @@ def _outcome_matcher() -> tuple[PhraseMatcher, dict[str, int]]:
     return m, priority
 
 
-def _outcome(s: Sentence) -> str | None:
+def _outcome(s: Sentence, lo: int, hi: int) -> str | None:
+    """The outcome phrase between article offsets lo and hi (the most specific wins)."""
     matcher, priority = _outcome_matcher()
-    doc = s.span.as_doc()
-    hits = [load().vocab.strings[mid] for mid, _, _ in matcher(doc)]
+    hits = [
+        load().vocab.strings[mid]
+        for mid, start, _ in matcher(s.span.as_doc())
+        if lo <= s.char(s.span[start]) < hi
+    ]
     return min(hits, key=lambda h: priority[h]) if hits else None
-
-
-def _date_for(s: Sentence, court: Ref) -> object:
-    return s.dates[0][2]
