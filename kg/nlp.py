@@ -35,6 +35,15 @@ class Gazetteer:
     # a name that several jurisdictions share ("Osaka": prefecture and city) -> their ids
     same_name: dict[str, list[str]] = field(default_factory=dict)
 
+    def learn_place(self, label: str, parent: str | None) -> str:
+        """A municipality the gazetteer lacks but the text introduces as one ("the Ibaraki
+        city of Tsukuba"): it joins the gazetteer for the rest of the run."""
+        key = "m-" + "".join(c if c.isalnum() else "-" for c in label.lower())
+        if key not in self.jurisdictions:
+            self.jurisdictions[key] = {"id": key, "label": label, "kind": "municipality",
+                                       "parent": parent, "aliases": [], "learned": True}
+        return key
+
     def ancestors(self, jid: str) -> list[str]:
         """The parents of a jurisdiction, nearest first."""
         chain = []
@@ -81,10 +90,17 @@ def ruler_patterns(nlp: Language, gaz: Gazetteer) -> list[dict[str, Any]]:
     patterns: list[dict[str, Any]] = []
 
     def add(label: str, ent_id: str, phrase: str, attr: str) -> None:
-        words = [t.text for t in nlp.make_doc(phrase)]
-        key = "LOWER" if attr == "LOWER" else "ORTH"
-        token_pattern = [{key: w.lower() if key == "LOWER" else w} for w in words]
-        patterns.append({"label": label, "id": ent_id, "pattern": token_pattern})
+        if attr == "ORTH":
+            words = [t.text for t in nlp.make_doc(phrase)]
+            patterns.append({"label": label, "id": ent_id, "pattern": [{"ORTH": w} for w in words]})
+            return
+        # case-insensitive: tokenise every casing, since "Gov." is one token and "gov." two
+        seen = set()
+        for variant in (phrase, phrase.title(), phrase.upper()):
+            words = tuple(t.lower_ for t in nlp.make_doc(variant))
+            if words not in seen:
+                seen.add(words)
+                patterns.append({"label": label, "id": ent_id, "pattern": [{"LOWER": w} for w in words]})
 
     by_name: dict[str, list[str]] = defaultdict(list)
     for jid, row in gaz.jurisdictions.items():

@@ -193,12 +193,17 @@ def _mentions(s: Sentence, gaz: Gazetteer, names: set[str], parts: set[str]) -> 
         if kind is None and ent.label_ in _MAYBE_PERSON and (text in names or text in parts):
             kind = "person"
         if kind == "person":
+            prev = ent.doc[ent.start - 1].lower_ if ent.start > 0 else ""
+            if len(ent) == 1 and prev in ("in", "at", "from", "near") and ent.text not in parts:
+                continue  # "lives in Kokura": a place the gazetteer does not know
             if text:
                 add("person", text, None, ent)
         elif kind == "jurisdiction":
             add(kind, ent.text, _disambiguate(ent, ent.ent_id_ or None, gaz), ent)
         elif kind is not None:
             add(kind, ent.text, ent.ent_id_ or None, ent)
+    for m in _new_places(s, gaz, covered, names):
+        out.append(m)
     # a bare surname or given name of someone the article names in full ("Hanaoka said")
     for t in s.span:
         if t.i in covered or t.text not in parts or not _NAME_TOKEN.match(t.text):
@@ -208,6 +213,29 @@ def _mentions(s: Sentence, gaz: Gazetteer, names: set[str], parts: set[str]) -> 
         out = [m for m in out if not (m.span.start <= t.i < m.span.end)]
         add("person", t.text, None, t.doc[t.i : t.i + 1])
     return sorted(out, key=lambda m: m.start)
+
+
+def _new_places(s: Sentence, gaz: Gazetteer, covered: set[int], names: set[str]) -> list[Mention]:
+    """Municipalities the gazetteer lacks, named by a phrase that says what they are."""
+    found = []
+    parts = {w for n in names for w in n.split()}
+    for pattern in load_json("cues.json")["new_place_patterns"]:
+        for m in re.finditer(pattern, s.text):
+            name = m.group("name")
+            if name in gaz.same_name or name in parts or any(r["label"] == name for r in gaz.jurisdictions.values()
+                                                             if not r.get("learned")):
+                continue
+            parent_name = m.groupdict().get("parent")
+            parent = next((k for k, r in gaz.jurisdictions.items()
+                           if r["label"] == parent_name and r["kind"] == "prefecture"), None)
+            begin = s.start + m.start("name")
+            span = s.span.char_span(m.start("name"), m.end("name"))
+            if span is None or any(t.i in covered for t in span):
+                continue
+            key = gaz.learn_place(name, parent)
+            found.append(Mention("jurisdiction", name, key, begin, begin + len(name), s.index, span))
+            covered.update(t.i for t in span)
+    return found
 
 
 def _surname_use(t: Token) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kg.extract import policies
+from spacy.tokens import Token
+
 from kg.extract.context import ArticleContext, Mention, Sentence
 from kg.extract.cues import cue, has_cue, lemmas
 from kg.model import Fact, Ref
@@ -40,9 +42,27 @@ def pairs(ctx: ArticleContext, s: Sentence) -> list[tuple[Mention, Mention]]:
                      and all(w.lower_ in gap_ok or w.like_num for w in doc[partner_word.i + 1 : p.span.start])]
             before = [p for p in persons if p.span.end <= t.i]
             if after and before and after[0].text not in seen:
-                out.append((before[-1], after[0]))
+                out.append((_possessor(partner_word, before), after[0]))
                 seen.add(after[0].text)
     return out
+
+
+def _possessor(word: Token, candidates: list[Mention]) -> Mention:
+    """Whose partner: the person the phrase hangs from ("Yui Matsuda, who lives in Kokura
+    with her partner ..."), else the nearest name before it."""
+    node = word
+    for _ in range(10):
+        for m in candidates:
+            if m.span.start <= node.i < m.span.end:
+                return m
+            if node.pos_ in ("VERB", "AUX") and any(
+                c.dep_ in ("nsubj", "nsubjpass") and m.span.start <= c.i < m.span.end for c in node.children
+            ):
+                return m
+        if node.head.i == node.i:
+            break
+        node = node.head
+    return candidates[-1]
 
 
 def _among(ctx: ArticleContext, s: Sentence) -> bool:

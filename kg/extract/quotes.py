@@ -145,6 +145,11 @@ def _subject_person(ctx: ArticleContext, s: Sentence, verb: Token) -> str | None
                 before = [m for m in s.of("person") if m.span.end <= child.i]
                 return before[-1].text if before else ""
             return ""
+    if verb.lemma_.lower() in cue("speech_verbs"):
+        # a parse with no subject: the name just before the verb ("Judge Kenta Saito said")
+        before = [m for m in s.of("person") if 0 <= verb.i - m.span.end <= 1]
+        if before:
+            return before[-1].text
     return None
 
 
