@@ -7,7 +7,7 @@ SEEDS  := seeds
 GRAPH  := graphs/kg.ttl
 PAGE   := graphs/kg.html
 # Debian packages the test suite drives (installed by apt-get when CI=true).
-APT_PACKAGES := chromium raptor2-utils serdi
+APT_PACKAGES := chromium
 
 .PHONY: graph test install install-test lint system-packages clean
 

@@ -1,4 +1,5 @@
 """The whole pipeline: files -> articles -> facts -> resolved nodes -> RDF -> a file."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
@@ -42,7 +43,9 @@ def read_articles(paths: Sequence[Path], report: BuildReport) -> list[Article]:
             continue
         for article in found:
             if article.id in seen:
-                report.warnings.append(f"{article.source}: article id {article.id} repeats; skipped")
+                report.warnings.append(
+                    f"{article.source}: article id {article.id} repeats; skipped"
+                )
                 continue
             seen.add(article.id)
             articles.append(article)

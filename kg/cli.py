@@ -1,4 +1,5 @@
 """The `kg` command line: a thin layer that parses options and calls the library."""
+
 from __future__ import annotations
 
 import sys
@@ -58,12 +59,16 @@ def build(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Article files or folders (default: seeds/).")
     ] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the graph.")] = DEFAULT_GRAPH,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the graph.")
+    ] = DEFAULT_GRAPH,
     fmt: Annotated[
-        str | None, typer.Option("--format", "-f", help="Output format (default: from the file suffix).")
+        str | None,
+        typer.Option("--format", "-f", help="Output format (default: from the file suffix)."),
     ] = None,
     base: Annotated[
-        str | None, typer.Option("--base", help="Base IRI for the graph's nodes (default: $KG_BASE or kg's).")
+        str | None,
+        typer.Option("--base", help="Base IRI for the graph's nodes (default: $KG_BASE or kg's)."),
     ] = None,
 ) -> None:
     """Build the graph from articles (text, HTML, JSON, JSONL, Python lists of HTML).
@@ -93,7 +98,9 @@ def build(
 def query(
     query: Annotated[
         str,
-        typer.Argument(help="A name from queries/ (e.g. rulings), a .rq file, SPARQL text, or - for stdin."),
+        typer.Argument(
+            help="A name from queries/ (e.g. rulings), a .rq file, SPARQL text, or - for stdin."
+        ),
     ],
     graph: GraphOption = DEFAULT_GRAPH,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or tsv.")] = "table",
@@ -125,11 +132,15 @@ def query(
 @app.command()
 def viz(
     graph: GraphOption = DEFAULT_GRAPH,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the page.")] = DEFAULT_PAGE,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the page.")
+    ] = DEFAULT_PAGE,
     max_nodes: Annotated[
         int | None, typer.Option("--max-nodes", help="Keep only the N most central nodes.")
     ] = None,
-    focus: Annotated[str | None, typer.Option("--focus", help="Draw only this node's neighbourhood.")] = None,
+    focus: Annotated[
+        str | None, typer.Option("--focus", help="Draw only this node's neighbourhood.")
+    ] = None,
     depth: Annotated[int, typer.Option("--depth", help="Hops around --focus.")] = 1,
 ) -> None:
     """Write an interactive graph page that opens offline (one self-contained HTML file).
@@ -173,10 +184,16 @@ def validate(graph: GraphOption = DEFAULT_GRAPH) -> None:
 
 @app.command("eval")
 def evaluate(
-    gold: Annotated[Path, typer.Option("--gold", help="Gold answers (JSON, the format of score.py).")],
-    queries: Annotated[Path, typer.Option("--queries", help="Folder of <cq>.rq files.")] = Path("queries"),
+    gold: Annotated[
+        Path, typer.Option("--gold", help="Gold answers (JSON, the format of score.py).")
+    ],
+    queries: Annotated[Path, typer.Option("--queries", help="Folder of <cq>.rq files.")] = Path(
+        "queries"
+    ),
     graph: GraphOption = DEFAULT_GRAPH,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List wrong and missed rows.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List wrong and missed rows.")
+    ] = False,
 ) -> None:
     """Score the graph against gold answers to the competency questions.
 

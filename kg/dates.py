@@ -4,6 +4,7 @@ A ``DateExpr`` keeps what the text said ("on Tuesday", "last year", "in June") u
 the resolve stage knows the article's reference date; ``resolve_expr`` then gives a
 ``PartialDate`` never more precise than the text and the reference date allow.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -153,7 +154,6 @@ def resolve_expr(expr: DateExpr, anchor: PartialDate | None) -> PartialDate | No
     return None
 
 
-
 def invert(expr: DateExpr, event: PartialDate) -> PartialDate | None:
     """When an article must have been written, given that ``expr`` in it names ``event``
     (known from another article): "last year" for a 2021 ruling means 2022."""
@@ -168,5 +168,9 @@ def invert(expr: DateExpr, event: PartialDate) -> PartialDate | None:
     if expr.kind == "this_month" and event.month:
         return PartialDate(event.year, event.month)
     if expr.kind == "last_month" and event.month:
-        return PartialDate(event.year + 1, 1) if event.month == 12 else PartialDate(event.year, event.month + 1)
+        return (
+            PartialDate(event.year + 1, 1)
+            if event.month == 12
+            else PartialDate(event.year, event.month + 1)
+        )
     return None

@@ -3,12 +3,13 @@
 Raise ``KGError(E.CODE, name=value, ...)``; the CLI prints ``kg: [CODE] message`` and
 exits with the error's status (2 for bad input, 1 for a failed check).
 """
+
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class E(str, Enum):
+class E(StrEnum):
     # ingest
     E001 = "{path}: no such file or folder"
     E002 = "{path}: cannot read: {reason}"

@@ -23,6 +23,7 @@ Gold values may be a list of alternatives; null matches anything and is not scor
 The tables below (titles, place words, roles, benefits, ...) are the scoring contract
 itself, copied from score.py, so they stay here rather than in kg/data.
 """
+
 from __future__ import annotations
 
 import json
@@ -97,10 +98,24 @@ ROLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("judge", ("judge", "justice")),
     ("minister", ("minister",)),
     ("secretary", ("secretary", "aide")),
-    ("assembly member", ("assemblyman", "assemblywoman", "assembly member", "assemblyperson",
-                         "representative", "lawmaker", "councillor", "councilor",
-                         "council member", "legislator", "member of the assembly", "diet member",
-                         "assembly")),
+    (
+        "assembly member",
+        (
+            "assemblyman",
+            "assemblywoman",
+            "assembly member",
+            "assemblyperson",
+            "representative",
+            "lawmaker",
+            "councillor",
+            "councilor",
+            "council member",
+            "legislator",
+            "member of the assembly",
+            "diet member",
+            "assembly",
+        ),
+    ),
 )
 
 # Ordered: the first canonical benefit one of whose stems occurs wins.
@@ -120,8 +135,7 @@ TRUE_WORDS = frozenset(
     {"true", "1", "yes", "granted", "grants", "included", "covered", "provided", "allowed"}
 )
 FALSE_WORDS = frozenset(
-    {"false", "0", "no", "excluded", "not granted", "denied", "none", "not covered",
-     "not provided"}
+    {"false", "0", "no", "excluded", "not granted", "denied", "none", "not covered", "not provided"}
 )
 
 JURISDICTION_TYPES: dict[str, tuple[str, ...]] = {
@@ -451,10 +465,17 @@ class CQScore:
 
     def as_dict(self) -> dict[str, Any]:
         """The counts as score.py --json writes them for one CQ."""
-        return {"predicted": self.predicted, "correct": self.correct, "gold": self.gold,
-                "found": self.found, "attr_right": self.attr_right,
-                "attr_total": self.attr_total, "wrong": self.wrong, "missed": self.missed,
-                "error": self.error}
+        return {
+            "predicted": self.predicted,
+            "correct": self.correct,
+            "gold": self.gold,
+            "found": self.found,
+            "attr_right": self.attr_right,
+            "attr_total": self.attr_total,
+            "wrong": self.wrong,
+            "missed": self.missed,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -467,8 +488,12 @@ class EvalReport:
         return sum(getattr(score, count) for score in self.cqs.values())
 
     def _prf(self) -> tuple[float, float, float]:
-        return prf(self._total("correct"), self._total("predicted"), self._total("found"),
-                   self._total("gold"))
+        return prf(
+            self._total("correct"),
+            self._total("predicted"),
+            self._total("found"),
+            self._total("gold"),
+        )
 
     @property
     def precision(self) -> float:
@@ -489,9 +514,13 @@ class EvalReport:
 
     def as_dict(self) -> dict[str, Any]:
         """The report in the shape of score.py --json."""
-        return {"precision": self.precision, "recall": self.recall, "f1": self.f1,
-                "attribute_accuracy": self.attribute_accuracy,
-                "cqs": {name: score.as_dict() for name, score in self.cqs.items()}}
+        return {
+            "precision": self.precision,
+            "recall": self.recall,
+            "f1": self.f1,
+            "attribute_accuracy": self.attribute_accuracy,
+            "cqs": {name: score.as_dict() for name, score in self.cqs.items()},
+        }
 
     def table(self, verbose: bool = False) -> str:
         """A text table, one line per CQ and a micro line (score.py's text layout);
@@ -545,8 +574,9 @@ def score_cq(cq: CompetencyQuestion, pred_rows: Sequence[Row], error: str | None
     found = right = total = 0
     missed: list[GoldRow] = []
     for g in required:
-        candidates = [i for i, p in enumerate(pred_rows)
-                      if i not in claimed and keys_match(cq, g, p)]
+        candidates = [
+            i for i, p in enumerate(pred_rows) if i not in claimed and keys_match(cq, g, p)
+        ]
         if not candidates:
             missed.append(g)
             total += attrs_right(cq, g, {})[1]
@@ -569,8 +599,18 @@ def score_cq(cq: CompetencyQuestion, pred_rows: Sequence[Row], error: str | None
             hit += 1
         else:
             wrong.append(p)
-    return CQScore(name=cq.name, predicted=counted, correct=hit, gold=len(required), found=found,
-                   attr_right=right, attr_total=total, wrong=wrong, missed=missed, error=error)
+    return CQScore(
+        name=cq.name,
+        predicted=counted,
+        correct=hit,
+        gold=len(required),
+        found=found,
+        attr_right=right,
+        attr_total=total,
+        wrong=wrong,
+        missed=missed,
+        error=error,
+    )
 
 
 def evaluate(graph_path: Path, gold_path: Path, queries_dir: Path) -> EvalReport:

@@ -4,6 +4,7 @@ Every triple about an entity or fact node is reified by one rdf:Statement that p
 (prov:wasDerivedFrom) to the kg:Sentence nodes stating it; each sentence carries its text
 and character offsets into its kg:Article's body.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,7 +39,9 @@ def to_graph(kb: KnowledgeBase, base: str | None = None) -> Graph:
     sentences: set[Evidence] = set()
     for node in kb.sorted_nodes():
         subject = iri(ns, node.ref)
-        for (prop, value), support in sorted(node.claims.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        for (prop, value), support in sorted(
+            node.claims.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))
+        ):
             predicate = PROPERTIES.get(prop) or KG[prop]
             obj = _object(ns, prop, value)
             if isinstance(value, NodeRef) and value.kind in CONCEPTS:
@@ -91,8 +94,10 @@ def _object(ns: Namespace, prop: str, value: object) -> URIRef | Literal:
     if isinstance(value, int):
         return Literal(value, datatype=XSD.integer)
     if isinstance(value, float):
-        return Literal(Decimal(str(value)).normalize() if value != int(value) else Decimal(int(value)),
-                       datatype=XSD.decimal)
+        return Literal(
+            Decimal(str(value)).normalize() if value != int(value) else Decimal(int(value)),
+            datatype=XSD.decimal,
+        )
     return Literal(str(value))
 
 

@@ -8,6 +8,7 @@ page clutter, photo galleries, captions, credits and copyright lines, and remova
 repeated paragraphs. Dates stated only in the removed parts are kept as
 ``Article.date_hints``. The rules are data, in ``kg/data/ingest.json``.
 """
+
 from __future__ import annotations
 
 import ast
@@ -57,7 +58,7 @@ def _alternation(words: Sequence[str]) -> str:
 
 
 def _source_spec(spec: str) -> tuple[str, Any]:
-    """"meta:og:title" -> ("meta", "og:title"); xpath sources are compiled."""
+    """ "meta:og:title" -> ("meta", "og:title"); xpath sources are compiled."""
     kind, _, arg = spec.partition(":")
     if kind == "xpath":
         return kind, etree.XPath(arg)
@@ -135,8 +136,9 @@ class _Rules:
             _LineRule(_rx(r["pattern"]), r.get("hints", False)) for r in text["line_patterns"]
         ]
         self.sections = [
-            _Section(_rx(s["start"]), _rx(s["until"]) if "until" in s else None,
-                     s.get("hints", False))
+            _Section(
+                _rx(s["start"]), _rx(s["until"]) if "until" in s else None, s.get("hints", False)
+            )
             for s in text["sections"]
         ]
         captions = text["captions"]
@@ -405,8 +407,11 @@ def _page_draft(text: str, source: str) -> _Draft:
         (u for v in _page_values(RULES.url_sources, doc, meta, linked) if (u := _url(v))), None
     )
     draft.published = next(
-        (d for v in _page_values(RULES.published_sources, doc, meta, linked)
-         if (d := parse_date(v))),
+        (
+            d
+            for v in _page_values(RULES.published_sources, doc, meta, linked)
+            if (d := parse_date(v))
+        ),
         None,
     )
 
@@ -421,8 +426,10 @@ def _page_draft(text: str, source: str) -> _Draft:
             draft.blocks = blocks
             break
     if not draft.blocks:
-        body = next((ld[RULES.jsonld_body] for ld in linked
-                     if isinstance(ld.get(RULES.jsonld_body), str)), "")
+        body = next(
+            (ld[RULES.jsonld_body] for ld in linked if isinstance(ld.get(RULES.jsonld_body), str)),
+            "",
+        )
         draft.blocks = _plain_draft(body).blocks
     return draft
 
@@ -458,8 +465,9 @@ def _jsonld_articles(doc: html.HtmlElement) -> list[dict[str, Any]]:
             elif isinstance(item, dict):
                 types = item.get("@type")
                 types = types if isinstance(types, list) else [types]
-                if any(isinstance(t, str) and t.rpartition("/")[2] in RULES.jsonld_types
-                       for t in types):
+                if any(
+                    isinstance(t, str) and t.rpartition("/")[2] in RULES.jsonld_types for t in types
+                ):
                     articles.append(item)
                 queue.extend(item.get("@graph") or [])
     return articles
@@ -640,8 +648,12 @@ def _field(record: dict[str, Any], kind: str) -> Any:
         value = folded.get(name.casefold())
         if isinstance(value, str) and value.strip():
             return value
-        if (kind == "text" and isinstance(value, list) and value
-                and all(isinstance(v, str) for v in value)):
+        if (
+            kind == "text"
+            and isinstance(value, list)
+            and value
+            and all(isinstance(v, str) for v in value)
+        ):
             return value
     return None
 
@@ -701,8 +713,13 @@ def _finish(draft: _Draft, ident: str, source: str) -> Article:
                 published = iso
         elif RULES.byline.fullmatch(paragraph):
             pass
-        elif (title is None and draft.guess_title and alone and start + 1 < len(paragraphs)
-              and _looks_like_title(paragraph)):
+        elif (
+            title is None
+            and draft.guess_title
+            and alone
+            and start + 1 < len(paragraphs)
+            and _looks_like_title(paragraph)
+        ):
             title = paragraph
         else:
             break
@@ -740,8 +757,10 @@ def _drop_lines(lines: list[str], hints: set[str]) -> list[str]:
         if section:
             end = len(lines)
             if section.until:
-                end = next((k + 1 for k in range(i + 1, len(lines))
-                            if section.until.fullmatch(lines[k])), end)
+                end = next(
+                    (k + 1 for k in range(i + 1, len(lines)) if section.until.fullmatch(lines[k])),
+                    end,
+                )
             if section.hints:
                 for dropped in lines[i:end]:
                     hints.update(_dates_in(dropped))
@@ -763,8 +782,11 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     paragraphs: list[str] = []
     for line in lines:
         previous = paragraphs[-1] if paragraphs else ""
-        if previous and previous[-1] not in RULES.wrap_end and (line[0].islower()
-                                                                or line[0].isdigit()):
+        if (
+            previous
+            and previous[-1] not in RULES.wrap_end
+            and (line[0].islower() or line[0].isdigit())
+        ):
             paragraphs[-1] = f"{previous} {line}"
         else:
             paragraphs.append(line)

@@ -3,6 +3,7 @@
 ingest -> Article; extract -> Fact (with Evidence); resolve -> Entity + merged facts;
 only kg.graph turns these into triples.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,7 +23,9 @@ class Article:
     title: str | None = None
     url: str | None = None
     published: str | None = None  # ISO 8601: "2022-11-01", "2022-11" or "2022"
-    date_hints: tuple[str, ...] = ()  # ISO dates the page states outside the body: captions, copyright, dateline
+    date_hints: tuple[
+        str, ...
+    ] = ()  # ISO dates the page states outside the body: captions, copyright, dateline
 
 
 @dataclass(frozen=True, order=True)
@@ -47,7 +50,7 @@ class PartialDate:
 
     def refines(self, other: PartialDate) -> bool:
         """True when self is other or a more precise date inside it."""
-        return all(o is None or s == o for s, o in zip(self._parts(), other._parts()))
+        return all(o is None or s == o for s, o in zip(self._parts(), other._parts(), strict=False))
 
     def compatible(self, other: PartialDate) -> bool:
         return self.refines(other) or other.refines(self)

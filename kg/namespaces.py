@@ -3,6 +3,7 @@
 KG is closed (``_fail = True``): a misspelt ontology term raises instead of minting a
 new IRI. Keep it in step with ontology/kg.ttl (a test checks both ways).
 """
+
 from __future__ import annotations
 
 import os

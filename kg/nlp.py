@@ -4,6 +4,7 @@ Entity labels added by the ruler (each span's ``ent_id_`` is the gazetteer id):
 JURIS (jurisdictions), COURT, KORG (known organisations), ROLE (titles and offices).
 spaCy's own PERSON, DATE, PERCENT and CARDINAL entities are kept.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -40,8 +41,14 @@ class Gazetteer:
         city of Tsukuba"): it joins the gazetteer for the rest of the run."""
         key = "m-" + "".join(c if c.isalnum() else "-" for c in label.lower())
         if key not in self.jurisdictions:
-            self.jurisdictions[key] = {"id": key, "label": label, "kind": "municipality",
-                                       "parent": parent, "aliases": [], "learned": True}
+            self.jurisdictions[key] = {
+                "id": key,
+                "label": label,
+                "kind": "municipality",
+                "parent": parent,
+                "aliases": [],
+                "learned": True,
+            }
         return key
 
     def ancestors(self, jid: str) -> list[str]:
@@ -100,12 +107,16 @@ def ruler_patterns(nlp: Language, gaz: Gazetteer) -> list[dict[str, Any]]:
             words = tuple(t.lower_ for t in nlp.make_doc(variant))
             if words not in seen:
                 seen.add(words)
-                patterns.append({"label": label, "id": ent_id, "pattern": [{"LOWER": w} for w in words]})
+                patterns.append(
+                    {"label": label, "id": ent_id, "pattern": [{"LOWER": w} for w in words]}
+                )
 
     by_name: dict[str, list[str]] = defaultdict(list)
     for jid, row in gaz.jurisdictions.items():
         # An "ambiguous" bare name ("Kita", "Hino") is matched only in its longer forms.
-        names = set(row.get("aliases", [])) | ({row["label"]} if not row.get("ambiguous") else set())
+        names = set(row.get("aliases", [])) | (
+            {row["label"]} if not row.get("ambiguous") else set()
+        )
         for name in names:
             by_name[name].append(jid)
     for name, ids in sorted(by_name.items()):

@@ -7,6 +7,7 @@ HTTP). As a second line, while a query runs or a graph loads an audit hook refus
 socket connection and any urllib request other than file: (it is installed once and
 does nothing outside those moments).
 """
+
 from __future__ import annotations
 
 import contextvars

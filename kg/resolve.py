@@ -12,6 +12,7 @@
 - Events reported by several articles (a ruling, a certificate, a poll, a system) merge
   into one node, keeping every sentence that states each claim.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,11 @@ from kg.dates import DateExpr, invert, resolve_expr
 from kg.model import Article, Evidence, Fact, Node, NodeRef, PartialDate, Ref
 from kg.nlp import Gazetteer, gazetteer
 
-JURISDICTION_CLASS = {"country": "Country", "prefecture": "Prefecture", "municipality": "Municipality"}
+JURISDICTION_CLASS = {
+    "country": "Country",
+    "prefecture": "Prefecture",
+    "municipality": "Municipality",
+}
 ORG_CLASS = {"party": "PoliticalParty", "news": "NewsOrganization", "pollster": "NewsOrganization"}
 COUNTRY = "japan"
 
@@ -75,7 +80,9 @@ class _Resolver:
     def run(self) -> KnowledgeBase:
         self.people = self._person_names()
         self._anchor_articles()
-        self.mentioned = {self._ref_key(f.get("jurisdiction")) for f in self.facts if f.kind == "place"}
+        self.mentioned = {
+            self._ref_key(f.get("jurisdiction")) for f in self.facts if f.kind == "place"
+        }
         self.mentioned.discard(None)  # type: ignore[arg-type]
         couples = self._couples()
         for f in self.facts:
@@ -91,7 +98,10 @@ class _Resolver:
 
     def _person_names(self) -> dict[str, str]:
         names = Counter(
-            v.name for f in self.facts for _, v in f.args if isinstance(v, Ref) and v.kind == "person"
+            v.name
+            for f in self.facts
+            for _, v in f.args
+            if isinstance(v, Ref) and v.kind == "person"
         )
         full = sorted(n for n in names if " " in n)
         out: dict[str, str] = {}
@@ -154,7 +164,10 @@ class _Resolver:
             return ("certificate", self._person_key(f.get("a")))
         if f.kind == "ruling":
             court = f.get("court")
-            return ("ruling", court.key.split(":")[-1] if isinstance(court, Ref) and court.key else None)
+            return (
+                "ruling",
+                court.key.split(":")[-1] if isinstance(court, Ref) and court.key else None,
+            )
         if f.kind == "system":
             return ("system", self._ref_key(f.get("jurisdiction")))
         if f.kind == "poll":
@@ -181,7 +194,9 @@ class _Resolver:
         if key is None or key not in self.gaz.jurisdictions:
             return None
         row = self.gaz.jurisdictions[key]
-        node = self.kb.node(NodeRef("jurisdiction", slug(key)), JURISDICTION_CLASS[row["kind"]], row["label"])
+        node = self.kb.node(
+            NodeRef("jurisdiction", slug(key)), JURISDICTION_CLASS[row["kind"]], row["label"]
+        )
         node.claim("type", node.cls, ev, "gazetteer")
         node.claim("label", row["label"], ev, "gazetteer")
         # the parent, when the corpus itself names it
@@ -203,7 +218,14 @@ class _Resolver:
 
     def _court(self, ref: Ref, ev: Evidence, extractor: str) -> NodeRef:
         key = ref.key or slug(ref.name)
-        node = self.kb.node(NodeRef("court", slug(key.replace("seat:", "") + ("-court" if key.startswith("seat:") else ""))), "Court", ref.name)
+        node = self.kb.node(
+            NodeRef(
+                "court",
+                slug(key.replace("seat:", "") + ("-court" if key.startswith("seat:") else "")),
+            ),
+            "Court",
+            ref.name,
+        )
         node.claim("type", "Court", ev, extractor)
         node.claim("label", ref.name, ev, extractor)
         row = self.gaz.courts.get(key)
@@ -228,8 +250,11 @@ class _Resolver:
         ev, ex = f.evidence, f.extractor
         holder = self._person(f.get("holder"), ev, ex)  # type: ignore[arg-type]
         role = str(f.get("role"))
-        node = self.kb.node(NodeRef("office", f"{holder.slug}-{role}"), "OfficeHolding",
-                            f"{self.kb.nodes[holder].label}, {self.gaz.roles[role]['label']}")
+        node = self.kb.node(
+            NodeRef("office", f"{holder.slug}-{role}"),
+            "OfficeHolding",
+            f"{self.kb.nodes[holder].label}, {self.gaz.roles[role]['label']}",
+        )
         node.claim("type", "OfficeHolding", ev, ex)
         node.claim("label", node.label, ev, ex)
         node.claim("holder", holder, ev, ex)
@@ -252,7 +277,9 @@ class _Resolver:
                     out[pair].append(f)
         return out
 
-    def _couple(self, pair: frozenset[str], ev: Evidence, ex: str, refs: tuple[Ref, Ref]) -> NodeRef:
+    def _couple(
+        self, pair: frozenset[str], ev: Evidence, ex: str, refs: tuple[Ref, Ref]
+    ) -> NodeRef:
         a, b = sorted(pair)
         node = self.kb.node(NodeRef("couple", f"{slug(a)}-and-{slug(b)}"), "Couple", f"{a} and {b}")
         node.claim("type", "Couple", ev, ex)
@@ -286,8 +313,11 @@ class _Resolver:
         couple = self._couple(pair, ev, ex, refs)  # type: ignore[arg-type]
         issuer = f.get("issuer")
         issuer_ref = self._place(issuer, ev, ex) if isinstance(issuer, Ref) else None
-        node = self.kb.node(NodeRef("certificate", f"{couple.slug}"), "Certificate",
-                            f"certificate of {self.kb.nodes[couple].label}")
+        node = self.kb.node(
+            NodeRef("certificate", f"{couple.slug}"),
+            "Certificate",
+            f"certificate of {self.kb.nodes[couple].label}",
+        )
         node.claim("type", "Certificate", ev, ex)
         node.claim("label", node.label, ev, ex)
         node.claim("issuedTo", couple, ev, ex)
@@ -336,7 +366,9 @@ class _Resolver:
         court = self._court(f.get("court"), ev, ex)  # type: ignore[arg-type]
         when = self._date(f)
         # one ruling per court and date: a new date incompatible with a known one is another ruling
-        existing = [n for n in self.kb.nodes.values() if n.cls == "Ruling" and court in n.values("court")]
+        existing = [
+            n for n in self.kb.nodes.values() if n.cls == "Ruling" and court in n.values("court")
+        ]
         node = None
         for n in existing:
             dates = [d for d in n.values("rulingDate") if isinstance(d, PartialDate)]
@@ -363,12 +395,22 @@ class _Resolver:
         org = self._org(f.get("org"), ev, ex)  # type: ignore[arg-type]
         year = self._date(f, "year")
         year = PartialDate(year.year) if year else None
-        existing = [n for n in self.kb.nodes.values() if n.cls == "Poll" and org in n.values("conductedBy")]
-        node = next((n for n in existing if year is None or not n.values("pollYear")
-                     or year in n.values("pollYear")), None)
+        existing = [
+            n for n in self.kb.nodes.values() if n.cls == "Poll" and org in n.values("conductedBy")
+        ]
+        node = next(
+            (
+                n
+                for n in existing
+                if year is None or not n.values("pollYear") or year in n.values("pollYear")
+            ),
+            None,
+        )
         if node is None:
             label = f"{self.kb.nodes[org].label} poll" + (f" ({year.iso()})" if year else "")
-            node = self.kb.node(NodeRef("poll", org.slug + (f"-{year.iso()}" if year else "")), "Poll", label)
+            node = self.kb.node(
+                NodeRef("poll", org.slug + (f"-{year.iso()}" if year else "")), "Poll", label
+            )
             node.claim("type", "Poll", ev, ex)
             node.claim("label", label, ev, ex)
         node.claim("conductedBy", org, ev, ex)
@@ -397,7 +439,11 @@ class _Resolver:
         courts = [n for n in self.kb.nodes.values() if n.cls == "Court"]
         seat = self.court_seats
         for vague in [c for c in courts if not c.values("courtLevel")]:
-            named = [c for c in courts if c.values("courtLevel") and seat.get(c.ref) == seat.get(vague.ref)]
+            named = [
+                c
+                for c in courts
+                if c.values("courtLevel") and seat.get(c.ref) == seat.get(vague.ref)
+            ]
             if len(named) == 1:
                 self._redirect(vague.ref, named[0].ref)
 
@@ -418,7 +464,9 @@ class _Resolver:
                         for ex in sorted(support.extractors):
                             node.claim(prop, new, ev, ex)
         # rulings of the vague court now sit with the named court's: merge same-date ones
-        rulings = [n for n in self.kb.nodes.values() if n.cls == "Ruling" and new in n.values("court")]
+        rulings = [
+            n for n in self.kb.nodes.values() if n.cls == "Ruling" and new in n.values("court")
+        ]
         for r in rulings:
             if r.ref not in self.kb.nodes:
                 continue
@@ -452,8 +500,19 @@ class _Resolver:
     def _pick_single_values(self) -> None:
         """Keep one value where the ontology allows one: the best supported, then the most
         precise of those that agree with it."""
-        single = ("startDate", "issueDate", "rulingDate", "pollYear", "applicantCount",
-                  "minimumAge", "supportPercent", "opposePercent", "outcome", "issuer", "jurisdiction")
+        single = (
+            "startDate",
+            "issueDate",
+            "rulingDate",
+            "pollYear",
+            "applicantCount",
+            "minimumAge",
+            "supportPercent",
+            "opposePercent",
+            "outcome",
+            "issuer",
+            "jurisdiction",
+        )
         for node in self.kb.nodes.values():
             for prop in single:
                 values = node.values(prop)
@@ -463,11 +522,20 @@ class _Resolver:
                 for v in values:
                     if v != best:
                         support = node.claims.pop((prop, v))
-                        if isinstance(v, PartialDate) and isinstance(best, PartialDate) and v.compatible(best):
+                        if (
+                            isinstance(v, PartialDate)
+                            and isinstance(best, PartialDate)
+                            and v.compatible(best)
+                        ):
                             node.claims[(prop, best)].evidence.extend(
-                                e for e in support.evidence if e not in node.claims[(prop, best)].evidence)
+                                e
+                                for e in support.evidence
+                                if e not in node.claims[(prop, best)].evidence
+                            )
             # a benefit both granted and not: the side more sentences state
-            for value in [v for v in node.values("grantsBenefit") if v in node.values("excludesBenefit")]:
+            for value in [
+                v for v in node.values("grantsBenefit") if v in node.values("excludesBenefit")
+            ]:
                 g = len(node.claims[("grantsBenefit", value)].evidence)
                 x = len(node.claims[("excludesBenefit", value)].evidence)
                 node.claims.pop(("excludesBenefit", value) if g >= x else ("grantsBenefit", value))
@@ -487,7 +555,7 @@ def _best(node: Node, prop: str, values: list[object]) -> object:
 
 
 def _date_expr(f: Fact, name: str | None = None) -> DateExpr | None:
-    for key in ([name] if name else ["date", "start", "year"]):
+    for key in [name] if name else ["date", "start", "year"]:
         value = f.get(key)
         if isinstance(value, DateExpr):
             return value
@@ -508,7 +576,10 @@ def _best_hint(hints: tuple[str, ...]) -> PartialDate | None:
     dates = [d for d in (_parse(h) for h in hints) if d]
     if not dates:
         return None
-    return max(dates, key=lambda d: (len([p for p in (d.month, d.day) if p]), d.year, d.month or 0, d.day or 0))
+    return max(
+        dates,
+        key=lambda d: (len([p for p in (d.month, d.day) if p]), d.year, d.month or 0, d.day or 0),
+    )
 
 
 def _similar(a: str, b: str) -> bool:

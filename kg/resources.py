@@ -1,4 +1,5 @@
 """Reference data shipped in kg/data/: gazetteers, patterns and templates, loaded once."""
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@
 the one entry point. json, csv and tsv are the W3C SPARQL 1.1 Query Results formats;
 table is for people. Every formatter returns text that ends with a line end.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -126,8 +127,7 @@ def format_table(
         for i in range(len(header))
     ]
     widths = [
-        max([_width(cell)] + [_width(line[i]) for line in body])
-        for i, cell in enumerate(header)
+        max([_width(cell)] + [_width(line[i]) for line in body]) for i, cell in enumerate(header)
     ]
     lines = [_align(header, widths, [False] * len(header))]
     lines.append(_align(["-" * width for width in widths], widths, right))

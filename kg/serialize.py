@@ -1,4 +1,5 @@
 """Writing graphs: a registry of output formats, deterministic text, atomic files."""
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,11 @@ def format_for(path: Path, name: str | None = None) -> Format:
     for f in FORMATS.values():
         if path.suffix == f.suffix:
             return f
-    raise KGError(E.E201, name=path.suffix or str(path), choices=", ".join(
-        f"{f.name} ({f.suffix})" for f in FORMATS.values()))
+    raise KGError(
+        E.E201,
+        name=path.suffix or str(path),
+        choices=", ".join(f"{f.name} ({f.suffix})" for f in FORMATS.values()),
+    )
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

@@ -6,6 +6,7 @@ is a kg:Jurisdiction). No inference is run: the shapes need none, and RDFS infer
 add triples (schema:containedInPlace, rdf:type schema:AdministrativeArea...) that no
 rdf:Statement reifies, which the provenance rule would then report.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -15,6 +15,7 @@ Every string from the graph reaches the page inside one JSON blob with "<", ">" 
 escaped, and the page script inserts it with textContent only: article text is data, never
 markup. A Content-Security-Policy allows only the page's own two scripts and no network.
 """
+
 from __future__ import annotations
 
 import base64
@@ -259,9 +260,7 @@ def _roots(reading: _Reading, focus: str) -> list[URIRef]:
     raise LookupError(f"no node matches focus {focus!r}: give a label{example} or an IRI")
 
 
-def _neighbourhood(
-    reading: _Reading, g: nx.Graph, roots: list[URIRef], depth: int
-) -> set[URIRef]:
+def _neighbourhood(reading: _Reading, g: nx.Graph, roots: list[URIRef], depth: int) -> set[URIRef]:
     """Nodes within depth fact links of a root; a root article also reaches what it mentions."""
     seen = {root: 0 for root in roots}
     queue = deque(roots)
@@ -463,17 +462,21 @@ def build(
             net.add_edge(source, target, id=number, label=label)
         else:
             net.add_edge(
-                source, target, id=number, kind=kind, hidden=True, physics=False,
-                dashes=True, color="#b0b0b0",
+                source,
+                target,
+                id=number,
+                kind=kind,
+                hidden=True,
+                physics=False,
+                dashes=True,
+                color="#b0b0b0",
             )
     net.options = _options(fixed)
     nodes, edges, _, _, _, options = net.get_network_data()
 
     # evidence sentences and their articles go into two tables in IRI order; the details
     # refer to rows by number
-    sentence_iris = sorted(
-        {s for d in details for f in d["facts"] + d["incoming"] for s in f[-1]}
-    )
+    sentence_iris = sorted({s for d in details for f in d["facts"] + d["incoming"] for s in f[-1]})
     sentence_article = {s: _one(reading.graph, s, KG.inArticle) for s in sentence_iris}
     article_iris = sorted(
         {a for a in sentence_article.values() if isinstance(a, URIRef)}
@@ -503,8 +506,13 @@ def build(
         ],
         "articles": [_article_row(reading, a, ids) for a in article_iris],
         "classes": [
-            {"key": s.key, "name": s.name, "colour": s.colour, "shape": s.shape,
-             "count": counts[s.key]}
+            {
+                "key": s.key,
+                "name": s.name,
+                "colour": s.colour,
+                "shape": s.shape,
+                "count": counts[s.key],
+            }
             for s in styles()
             if counts[s.key]
         ],

@@ -3,6 +3,7 @@
 Each extractor is a function ``(ArticleContext) -> Iterable[Fact]`` registered in
 EXTRACTORS by name; ``extract`` parses articles in batches with spaCy and runs them all.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -51,10 +52,13 @@ def extract_article(article: Article, docs: list | None = None) -> list[Fact]:
     return list(facts)
 
 
-def extract(articles: Iterable[Article], batch_size: int = 64) -> Iterator[tuple[Article, list[Fact]]]:
+def extract(
+    articles: Iterable[Article], batch_size: int = 64
+) -> Iterator[tuple[Article, list[Fact]]]:
     """Parse articles with nlp.pipe (paragraph by paragraph) and extract their facts."""
     nlp = load()
     for article in articles:
         paras = paragraphs(article.text)
-        docs = list(zip((o for o, _ in paras), nlp.pipe((p for _, p in paras), batch_size=batch_size)))
+        parsed = nlp.pipe((p for _, p in paras), batch_size=batch_size)
+        docs = list(zip((o for o, _ in paras), parsed, strict=True))
         yield article, extract_article(article, docs)

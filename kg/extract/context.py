@@ -1,5 +1,6 @@
 """What every extractor sees of one article: its sentences, with the entity mentions and
 date expressions in each, and the in-article reading of short names ("Masuhara")."""
+
 from __future__ import annotations
 
 import re
@@ -80,7 +81,9 @@ class ArticleContext:
     def places(self, s: Sentence) -> list[Mention]:
         """The sub-national places named in a sentence, most specific only ("Tokyo's
         Shibuya district" -> Shibuya)."""
-        found = [m for m in s.of("jurisdiction") if self.gaz.jurisdictions[m.key]["kind"] != "country"]
+        found = [
+            m for m in s.of("jurisdiction") if self.gaz.jurisdictions[m.key]["kind"] != "country"
+        ]
         return [m for m in found if not any(m.key in self.gaz.ancestors(o.key) for o in found)]
 
     def topic_place(self, s: Sentence) -> Ref | None:
@@ -115,7 +118,9 @@ def build(article: Article, docs: list[tuple[int, Doc]]) -> ArticleContext:
             if not span.text.strip():
                 continue
             start = offset + span.start_char
-            sentences.append(Sentence(len(sentences), start, offset + span.end_char, span, para, offset))
+            sentences.append(
+                Sentence(len(sentences), start, offset + span.end_char, span, para, offset)
+            )
     ctx = ArticleContext(article, sentences, gaz)
     names = _full_names(sentences)
     parts = {w for n in names for w in n.split()}
@@ -168,7 +173,11 @@ def _given_name_before(ent: Span) -> Token | None:
     if ent.start == 0 or len(ent) != 1:
         return None
     prev = ent.doc[ent.start - 1]
-    if prev.ent_type_ or not _NAME_TOKEN.match(prev.text) or prev.text in load_json("cues.json")["not_names"]:
+    if (
+        prev.ent_type_
+        or not _NAME_TOKEN.match(prev.text)
+        or prev.text in load_json("cues.json")["not_names"]
+    ):
         return None
     return prev if _romaji(prev.text) and prev.pos_ == "PROPN" else None
 
@@ -178,12 +187,21 @@ def _mentions(s: Sentence, gaz: Gazetteer, names: set[str], parts: set[str]) -> 
     covered: set[int] = set()
 
     def add(kind: str, text: str, key: str | None, span: Span) -> None:
-        out.append(Mention(kind, text, key, s.char(span[0]), s.char(span[0]) + len(span.text), s.index, span))
+        out.append(
+            Mention(
+                kind, text, key, s.char(span[0]), s.char(span[0]) + len(span.text), s.index, span
+            )
+        )
         covered.update(range(span.start, span.end))
 
     for ent in s.span.ents:
-        kind = {"JURIS": "jurisdiction", "COURT": "court", "KORG": "organization",
-                "ROLE": "role", "PERSON": "person"}.get(ent.label_)
+        kind = {
+            "JURIS": "jurisdiction",
+            "COURT": "court",
+            "KORG": "organization",
+            "ROLE": "role",
+            "PERSON": "person",
+        }.get(ent.label_)
         text = _clean_person(ent)
         if ent.label_ == "JURIS":
             given = _given_name_before(ent)
@@ -208,7 +226,9 @@ def _mentions(s: Sentence, gaz: Gazetteer, names: set[str], parts: set[str]) -> 
     for t in s.span:
         if t.i in covered or t.text not in parts or not _NAME_TOKEN.match(t.text):
             continue
-        if t.ent_type_ in ("COURT", "KORG", "ROLE") or (t.ent_type_ == "JURIS" and not _surname_use(t)):
+        if t.ent_type_ in ("COURT", "KORG", "ROLE") or (
+            t.ent_type_ == "JURIS" and not _surname_use(t)
+        ):
             continue
         out = [m for m in out if not (m.span.start <= t.i < m.span.end)]
         add("person", t.text, None, t.doc[t.i : t.i + 1])
@@ -222,18 +242,31 @@ def _new_places(s: Sentence, gaz: Gazetteer, covered: set[int], names: set[str])
     for pattern in load_json("cues.json")["new_place_patterns"]:
         for m in re.finditer(pattern, s.text):
             name = m.group("name")
-            if name in gaz.same_name or name in parts or any(r["label"] == name for r in gaz.jurisdictions.values()
-                                                             if not r.get("learned")):
+            if (
+                name in gaz.same_name
+                or name in parts
+                or any(
+                    r["label"] == name for r in gaz.jurisdictions.values() if not r.get("learned")
+                )
+            ):
                 continue
             parent_name = m.groupdict().get("parent")
-            parent = next((k for k, r in gaz.jurisdictions.items()
-                           if r["label"] == parent_name and r["kind"] == "prefecture"), None)
+            parent = next(
+                (
+                    k
+                    for k, r in gaz.jurisdictions.items()
+                    if r["label"] == parent_name and r["kind"] == "prefecture"
+                ),
+                None,
+            )
             begin = s.start + m.start("name")
             span = s.span.char_span(m.start("name"), m.end("name"))
             if span is None or any(t.i in covered for t in span):
                 continue
             key = gaz.learn_place(name, parent)
-            found.append(Mention("jurisdiction", name, key, begin, begin + len(name), s.index, span))
+            found.append(
+                Mention("jurisdiction", name, key, begin, begin + len(name), s.index, span)
+            )
             covered.update(t.i for t in span)
     return found
 
@@ -248,7 +281,9 @@ def _clean_person(ent: Span) -> str:
     """A PERSON span without titles, possessive "'s" or stray punctuation; '' when it is
     not a name."""
     honorifics = set(load_json("cues.json")["honorifics"])
-    words = [t.text for t in ent if t.text not in ("'s", "’s", "'", "’") and t.text not in honorifics]
+    words = [
+        t.text for t in ent if t.text not in ("'s", "’s", "'", "’") and t.text not in honorifics
+    ]
     words = [w for w in words if _NAME_TOKEN.match(w) or w in ("-",)]
     return " ".join(words).replace(" - ", "-").strip(" -")
 

@@ -1,12 +1,13 @@
 """Couples ("X and her partner Y", "couples like X and Y", "X, 35, and his partner Y, 33",
 "his partner Chris") and the certificates they receive."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from kg.extract import policies
 from spacy.tokens import Token
 
+from kg.extract import policies
 from kg.extract.context import ArticleContext, Mention, Sentence
 from kg.extract.cues import cue, has_cue, lemmas
 from kg.model import Fact, Ref
@@ -22,10 +23,12 @@ def pairs(ctx: ArticleContext, s: Sentence) -> list[tuple[Mention, Mention]]:
     officials = {_covered(s, r) for r in s.of("role")}
     out: list[tuple[Mention, Mention]] = []
     doc = s.span.doc
-    for a, b in zip(persons, persons[1:]):
+    for a, b in zip(persons, persons[1:], strict=False):
         gap = doc[a.span.end : b.span.start]
         words = [t.lower_ for t in gap if t.text not in _AGE_OR_PUNCT and not t.like_num]
-        words = [w for w in words if w not in ("his", "her", "their") and w not in cue("partner_nouns")]
+        words = [
+            w for w in words if w not in ("his", "her", "their") and w not in cue("partner_nouns")
+        ]
         if words == ["and"] and a.text != b.text and not ({a.text, b.text} & officials):
             out.append((a, b))
     seen = {m.text for pair in out for m in pair}
@@ -38,8 +41,15 @@ def pairs(ctx: ArticleContext, s: Sentence) -> list[tuple[Mention, Mention]]:
                 continue
             # the name right after the word, or after "of 15 years,"
             gap_ok = {"of", ",", "-", "years", "year", "decades", "decade", "long", "time"}
-            after = [p for p in persons if p.span.start > partner_word.i and p.span.start - partner_word.i <= 6
-                     and all(w.lower_ in gap_ok or w.like_num for w in doc[partner_word.i + 1 : p.span.start])]
+            after = [
+                p
+                for p in persons
+                if p.span.start > partner_word.i
+                and p.span.start - partner_word.i <= 6
+                and all(
+                    w.lower_ in gap_ok or w.like_num for w in doc[partner_word.i + 1 : p.span.start]
+                )
+            ]
             before = [p for p in persons if p.span.end <= t.i]
             if after and before and after[0].text not in seen:
                 out.append((_possessor(partner_word, before), after[0]))
@@ -56,7 +66,8 @@ def _possessor(word: Token, candidates: list[Mention]) -> Mention:
             if m.span.start <= node.i < m.span.end:
                 return m
             if node.pos_ in ("VERB", "AUX") and any(
-                c.dep_ in ("nsubj", "nsubjpass") and m.span.start <= c.i < m.span.end for c in node.children
+                c.dep_ in ("nsubj", "nsubjpass") and m.span.start <= c.i < m.span.end
+                for c in node.children
             ):
                 return m
         if node.head.i == node.i:
@@ -84,8 +95,12 @@ def _covered(s: Sentence, role: Mention) -> str:
 def extract_couples(ctx: ArticleContext) -> Iterator[Fact]:
     for s in ctx.sentences:
         for a, b in pairs(ctx, s):
-            yield Fact("couple", (("a", ctx.person(a.text)), ("b", ctx.person(b.text))),
-                       ctx.evidence(s.index), "couples")
+            yield Fact(
+                "couple",
+                (("a", ctx.person(a.text)), ("b", ctx.person(b.text))),
+                ctx.evidence(s.index),
+                "couples",
+            )
 
 
 def extract_certificates(ctx: ArticleContext) -> Iterator[Fact]:
@@ -94,8 +109,12 @@ def extract_certificates(ctx: ArticleContext) -> Iterator[Fact]:
     for s in ctx.sentences:
         couples = [(ctx.person(a.text), ctx.person(b.text)) for a, b in pairs(ctx, s)]
         words = lemmas(s.span)
-        got = bool(words & cue("certificate_nouns")) and bool(words & (cue("receive_verbs") | cue("issue_verbs")))
-        among = s.span[:3].text.lower().startswith(("among them", "they included", "those included"))
+        got = bool(words & cue("certificate_nouns")) and bool(
+            words & (cue("receive_verbs") | cue("issue_verbs"))
+        )
+        among = (
+            s.span[:3].text.lower().startswith(("among them", "they included", "those included"))
+        )
         if among and s.index > 0:
             prev = ctx.sentences[s.index - 1]
             pw = lemmas(prev.span)
@@ -134,7 +153,9 @@ def _single_recipient(
     persons = s.of("person")
     if persons:
         return [(ctx.person(persons[0].text), None)]
-    if last is not None and any(t.lower_ in ("couple", "they", "pair", "two", "both") for t in s.span):
+    if last is not None and any(
+        t.lower_ in ("couple", "they", "pair", "two", "both") for t in s.span
+    ):
         return [last]
     return []
 

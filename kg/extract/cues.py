@@ -1,4 +1,5 @@
 """Lexical cues (kg/data/cues.json) and the small syntactic tests built on them."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -46,7 +47,9 @@ def is_negated(token: Token, stop: Token | None = None) -> bool:
         if node.i != token.i:
             if node.lower_ in negative or node.lemma_.lower() in negative:
                 return True
-            if any(c.dep_ == "neg" or c.lower_ in ("not", "n't", "never", "no") for c in node.children):
+            if any(
+                c.dep_ == "neg" or c.lower_ in ("not", "n't", "never", "no") for c in node.children
+            ):
                 return True
             if node.pos_ in VERBISH:
                 return False

@@ -1,6 +1,7 @@
 """Officials: a title next to a name ("Tokyo Governor Yuriko Koike", "Shibuya mayor Ken
 Hasebe", "Noboru Watanabe, a local assemblyman for the Liberal Democratic Party",
 "Japan's new education minister, Hiroshi Hase")."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -20,7 +21,10 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
             holder = _holder(s, role, persons)
             if holder is None:
                 continue
-            args: list[tuple[str, object]] = [("holder", ctx.person(holder.text)), ("role", role.key)]
+            args: list[tuple[str, object]] = [
+                ("holder", ctx.person(holder.text)),
+                ("role", role.key),
+            ]
             place = _jurisdiction(ctx, s, role)
             if place is not None:
                 args.append(("jurisdiction", place))
@@ -61,12 +65,22 @@ def _jurisdiction(ctx: ArticleContext, s: Sentence, role: Mention) -> Ref | None
     for m in s.of("jurisdiction"):
         before = doc[m.span.end : role.span.start]
         after = doc[role.span.end : m.span.start]
-        near_before = m.span.end <= role.span.start and len(before) <= 3 and all(
-            t.text in ("'s", "’s") or t.pos_ in ("ADJ", "NOUN", "PROPN") and t.ent_type_ != "PERSON"
-            for t in before
+        near_before = (
+            m.span.end <= role.span.start
+            and len(before) <= 3
+            and all(
+                t.text in ("'s", "’s")
+                or t.pos_ in ("ADJ", "NOUN", "PROPN")
+                and t.ent_type_ != "PERSON"
+                for t in before
+            )
         )
-        near_after = m.span.start >= role.span.end and len(after) <= 3 and (
-            len(after) > 0 and after[0].lower_ == "of" and all(t.pos_ != "VERB" for t in after)
+        near_after = (
+            m.span.start >= role.span.end
+            and len(after) <= 3
+            and (
+                len(after) > 0 and after[0].lower_ == "of" and all(t.pos_ != "VERB" for t in after)
+            )
         )
         if near_before or near_after:
             return _fit(ctx, m, scope)
@@ -92,7 +106,9 @@ def _implied_scope(ctx: ArticleContext, s: Sentence, role: Mention) -> str | Non
     for kind, words in load_json("cues.json")["local_assembly"].items():
         if role.key == "assembly-member" and any(w in text for w in words):
             return kind
-    others = [ctx.gaz.roles.get(r.key or "", {}).get("scope") for r in s.of("role") if r is not role]
+    others = [
+        ctx.gaz.roles.get(r.key or "", {}).get("scope") for r in s.of("role") if r is not role
+    ]
     if role.key in ("secretary", "spokesperson") and "country" in others:
         return "country"
     return None

@@ -1,4 +1,5 @@
 """Jurisdictions named in the text (their kind and parent come from the gazetteer)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -13,4 +14,9 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
         for m in s.of("jurisdiction"):
             if m.key and m.key not in seen:
                 seen.add(m.key)
-                yield Fact("place", (("jurisdiction", ctx.jurisdiction(m)),), ctx.evidence(s.index), "places")
+                yield Fact(
+                    "place",
+                    (("jurisdiction", ctx.jurisdiction(m)),),
+                    ctx.evidence(s.index),
+                    "places",
+                )

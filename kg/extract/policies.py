@@ -1,5 +1,6 @@
 """Partnership systems: who runs one and since when, how many applied, from what age one
 may apply, and which benefits it grants or explicitly does not."""
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,20 @@ from kg.resources import load_json
 
 _SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
 _CLIMB_DEPS = {"xcomp", "ccomp", "advcl", "acl", "relcl", "conj", "pcomp", "prep", "pobj", "attr"}
-_CONTAINER_DEPS = {"compound", "poss", "conj", "appos", "cc", "det", "amod", "nmod", "case", "prep", "pobj", "npadvmod"}
+_CONTAINER_DEPS = {
+    "compound",
+    "poss",
+    "conj",
+    "appos",
+    "cc",
+    "det",
+    "amod",
+    "nmod",
+    "case",
+    "prep",
+    "pobj",
+    "npadvmod",
+}
 
 
 def extract_systems(ctx: ArticleContext) -> Iterator[Fact]:
@@ -50,7 +64,11 @@ def _start_verbs(s: Sentence) -> list[Token]:
             if lemma == "set" and not any(c.lower_ == "up" for c in t.children):
                 continue
             verbs.append(t)
-        elif lemma == "issue" and t.pos_ == "VERB" and any(a.lemma_ in ("begin", "start") for a in t.ancestors):
+        elif (
+            lemma == "issue"
+            and t.pos_ == "VERB"
+            and any(a.lemma_ in ("begin", "start") for a in t.ancestors)
+        ):
             verbs.append(t)
     return verbs
 
@@ -112,9 +130,12 @@ def _places_in(ctx: ArticleContext, s: Sentence, head: Token) -> list[Mention]:
 
 
 def _generic_place(ctx: ArticleContext, s: Sentence, sub: Token) -> Ref | None:
-    """"The capital", "the ward", "the prefecture": the place the article is about."""
+    """ "The capital", "the ward", "the prefecture": the place the article is about."""
     words = {t.lower_ for t in sub.subtree}
-    if words & {"capital", "ward", "city", "prefecture", "metropolis", "district", "government"} and "the" in words:
+    if (
+        words & {"capital", "ward", "city", "prefecture", "metropolis", "district", "government"}
+        and "the" in words
+    ):
         main = ctx.main_jurisdiction()
         return ctx.ref(main) if main else None
     return None
@@ -126,7 +147,9 @@ def _date_near(s: Sentence, verb: Token) -> DateExpr | None:
     inside = [d for d in s.dates if lo <= d[0] < hi]
     if inside:
         return inside[0][2]
-    if any(c.dep_ == "aux" and c.lemma_ == "have" and c.tag_ in ("VBZ", "VBP") for c in verb.children):
+    if any(
+        c.dep_ == "aux" and c.lemma_ == "have" and c.tag_ in ("VBZ", "VBP") for c in verb.children
+    ):
         return DateExpr("recent", verb.text)
     return None
 
@@ -157,8 +180,12 @@ def extract_applicants(ctx: ArticleContext) -> Iterator[Fact]:
         for count, _ in _numbers(s, "applicants"):
             place = ctx.topic_place(s)
             if place is not None:
-                yield Fact("applicants", (("jurisdiction", place), ("count", count)),
-                           ctx.evidence(s.index), "policies")
+                yield Fact(
+                    "applicants",
+                    (("jurisdiction", place), ("count", count)),
+                    ctx.evidence(s.index),
+                    "policies",
+                )
 
 
 def extract_min_age(ctx: ArticleContext) -> Iterator[Fact]:
@@ -166,8 +193,12 @@ def extract_min_age(ctx: ArticleContext) -> Iterator[Fact]:
         for age, _ in _numbers(s, "min_age"):
             place = ctx.topic_place(s)
             if place is not None and 0 < age < 130:
-                yield Fact("min_age", (("jurisdiction", place), ("age", age)),
-                           ctx.evidence(s.index), "policies")
+                yield Fact(
+                    "min_age",
+                    (("jurisdiction", place), ("age", age)),
+                    ctx.evidence(s.index),
+                    "policies",
+                )
 
 
 def extract_benefits(ctx: ArticleContext) -> Iterator[Fact]:
@@ -175,7 +206,9 @@ def extract_benefits(ctx: ArticleContext) -> Iterator[Fact]:
         hits = _benefit_hits(ctx, s)
         if not hits:
             continue
-        positive_context = has_cue(s.span, "system_nouns") or bool(lemmas(s.span) & cue("positive_context"))
+        positive_context = has_cue(s.span, "system_nouns") or bool(
+            lemmas(s.span) & cue("positive_context")
+        )
         place = ctx.topic_place(s)
         if place is None:
             continue
@@ -185,8 +218,12 @@ def extract_benefits(ctx: ArticleContext) -> Iterator[Fact]:
             if benefit in seen or (granted and not positive_context):
                 continue
             seen.add(benefit)
-            yield Fact("benefit", (("jurisdiction", place), ("benefit", benefit), ("granted", granted)),
-                       ctx.evidence(s.index), "policies")
+            yield Fact(
+                "benefit",
+                (("jurisdiction", place), ("benefit", benefit), ("granted", granted)),
+                ctx.evidence(s.index),
+                "policies",
+            )
 
 
 @cache
@@ -212,4 +249,3 @@ def _benefit_hits(ctx: ArticleContext, s: Sentence) -> list[tuple[str, Token]]:
         token = s.span[start + (end - start) - 1]
         out.append((load().vocab.strings[match_id], token))
     return out
-

@@ -1,4 +1,5 @@
 """Opinion polls: who asked, in what year, how many supported and opposed."""
+
 from __future__ import annotations
 
 import re

@@ -6,6 +6,7 @@ the quote ('Yoriko calling the move a "huge step forward"', 'told reporters she 
 "…"'); the speaker of the quote just before, for a quote that stands alone
 ('"…," Miki said. "All that's left …"').
 """
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,12 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
         text = quote.text.strip(_TRIM + "\"'“”")
         if len(text) < 2:
             continue
-        yield Fact("quote", (("speaker", ctx.person(speaker)), ("text", text)),
-                   ctx.evidence(quote.first.index, quote.last.index), "quotes")
+        yield Fact(
+            "quote",
+            (("speaker", ctx.person(speaker)), ("text", text)),
+            ctx.evidence(quote.first.index, quote.last.index),
+            "quotes",
+        )
 
 
 def _quotes(ctx: ArticleContext) -> list[_Quote]:
@@ -81,8 +86,12 @@ def _after(ctx: ArticleContext, q: _Quote) -> str | None:
     s = _sentence_at(ctx, q.end) or q.last
     tail = _tokens_between(s, q.end + 1, s.end)
     tail = [t for t in tail if t.text not in ("”", '"')]
-    if not tail or tail[0].text not in (",", "!", "?", ".") and tail[0].lemma_ not in cue("speech_verbs"):
-        if not tail or not (tail[0].pos_ in ("PROPN", "NOUN", "PRON", "NUM", "ADJ")):
+    if (
+        not tail
+        or tail[0].text not in (",", "!", "?", ".")
+        and tail[0].lemma_ not in cue("speech_verbs")
+    ):
+        if not tail or tail[0].pos_ not in ("PROPN", "NOUN", "PRON", "NUM", "ADJ"):
             return None
     window = tail[:10]
     for i, t in enumerate(window):
@@ -94,8 +103,9 @@ def _after(ctx: ArticleContext, q: _Quote) -> str | None:
     return None
 
 
-def _speaker_near(ctx: ArticleContext, s: Sentence, verb: Token, before: list[Token],
-                  after: list[Token]) -> str | None:
+def _speaker_near(
+    ctx: ArticleContext, s: Sentence, verb: Token, before: list[Token], after: list[Token]
+) -> str | None:
     for group in (before, after[:6]):
         names = [m for m in s.of("person") if any(m.span.start <= t.i < m.span.end for t in group)]
         if names:
@@ -135,12 +145,16 @@ def _subject_person(ctx: ArticleContext, s: Sentence, verb: Token) -> str | None
     else ("the ministry"); None when the verb has no subject."""
     for child in verb.children:
         if child.dep_ in ("nsubj", "nsubjpass"):
-            names = [m for m in s.of("person") if child.left_edge.i <= m.span.start <= child.right_edge.i]
+            names = [
+                m for m in s.of("person") if child.left_edge.i <= m.span.start <= child.right_edge.i
+            ]
             if names:
                 return names[0].text
             if child.lower_ in _PRONOUNS and verb.lemma_.lower() in cue("speech_verbs"):
                 return _antecedent(ctx, s, verb)
-            if child.pos_ == "NOUN" and any(d.lower_ in ("the", "this", "that") for d in child.children):
+            if child.pos_ == "NOUN" and any(
+                d.lower_ in ("the", "this", "that") for d in child.children
+            ):
                 # "the aide told reporters": the person the sentence just named
                 before = [m for m in s.of("person") if m.span.end <= child.i]
                 return before[-1].text if before else ""

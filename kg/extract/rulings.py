@@ -1,4 +1,5 @@
 """Court rulings on marriage equality: which court, when, with what outcome."""
+
 from __future__ import annotations
 
 import re
@@ -46,7 +47,9 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
             if dates:
                 args.append(("date", dates[0][2]))
             segment = ctx.article.text[lo:hi]
-            articles = sorted({f"Article {n}" for m in _ARTICLE.finditer(segment) for n in m.groups() if n})
+            articles = sorted(
+                {f"Article {n}" for m in _ARTICLE.finditer(segment) for n in m.groups() if n}
+            )
             if articles:
                 args.append(("articles", tuple(articles)))
             if _DAMAGES.search(segment):
@@ -98,7 +101,9 @@ def _courts(ctx: ArticleContext, s: Sentence) -> list[tuple[int, Ref]]:
 def _seat(s: Sentence, court: object) -> Mention | None:
     for m in s.of("jurisdiction"):
         before = m.span.end <= court.i and court.i - m.span.end <= 2  # "an Osaka (district) court"
-        after = m.span.start > court.i and m.span.start - court.i <= 2 and court.nbor(1).lower_ == "in"
+        after = (
+            m.span.start > court.i and m.span.start - court.i <= 2 and court.nbor(1).lower_ == "in"
+        )
         if before or after:
             return m
     return None
@@ -115,7 +120,9 @@ def court_ref(seat: Mention, level: str | None) -> Ref:
                 return Ref("court", row["label"], cid)
     city = next((k for k in seat_keys if gaz.jurisdictions[k]["kind"] == "municipality"), seat.key)
     label = gaz.jurisdictions[city]["label"]
-    return Ref("court", f"{label} {level + ' ' if level else ''}court".replace("  ", " "), f"seat:{city}")
+    return Ref(
+        "court", f"{label} {level + ' ' if level else ''}court".replace("  ", " "), f"seat:{city}"
+    )
 
 
 @cache
