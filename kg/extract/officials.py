@@ -89,10 +89,16 @@ def _jurisdiction(ctx: ArticleContext, s: Sentence, role: Mention) -> Ref | None
         country = ctx.gaz.jurisdictions.get(COUNTRY)
         if country is not None:
             return Ref("jurisdiction", country["label"], COUNTRY)
-    # "Mayor Kenji Hamada" in an article about one city: that city's mayor
-    main = ctx.main_jurisdiction()
-    if main and scope and ctx.gaz.jurisdictions[main]["kind"] == scope:
-        return ctx.ref(main)
+    # "Mayor Kenji Hamada" in an article that names one city: that city's mayor
+    if scope in ("prefecture", "municipality"):
+        kinds = {
+            m.key
+            for sent in ctx.sentences
+            for m in sent.of("jurisdiction")
+            if ctx.gaz.jurisdictions[m.key]["kind"] == scope
+        }
+        if len(kinds) == 1:
+            return ctx.ref(kinds.pop())
     return None
 
 

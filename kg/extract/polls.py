@@ -24,7 +24,7 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
         support = oppose = None
         for i, m in enumerate(values):
             nxt = values[i + 1].start() if i + 1 < len(values) else len(s.text)
-            window = s.text[m.end() : min(nxt, m.end() + 60)].lower()
+            window = s.text[m.end() : min(nxt, m.end() + 100)].lower()
             before = s.text[max(0, m.start() - 40) : m.start()].lower()
             side = _side(window) or _side(before, last=True)
             if side == "support" and support is None:
