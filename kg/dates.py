@@ -88,6 +88,8 @@ def _to_expr(kind: str, m: re.Match[str]) -> DateExpr | None:
         return DateExpr("md", text, month=month, day=int(g["day"]))
     if kind == "month":
         return DateExpr("month", text, month=month)
+    if kind in ("month_last_year", "month_this_year"):
+        return DateExpr(kind, text, month=month)
     if kind == "weekday":
         return DateExpr("weekday", text, weekday=WEEKDAYS[g["weekday"].lower()])
     return DateExpr(kind, text)
@@ -123,6 +125,10 @@ def resolve_expr(expr: DateExpr, anchor: PartialDate | None) -> PartialDate | No
     y, m, d = anchor.year, anchor.month, anchor.day
     if expr.kind == "last_year":
         return PartialDate(y - 1)
+    if expr.kind == "month_last_year":
+        return PartialDate(y - 1, expr.month)
+    if expr.kind == "month_this_year":
+        return PartialDate(y, expr.month)
     if expr.kind == "this_year":
         return PartialDate(y)
     if expr.kind in ("last_month", "this_month"):
@@ -161,8 +167,10 @@ def invert(expr: DateExpr, event: PartialDate) -> PartialDate | None:
         return None
     if expr.kind in ("weekday", "today", "recent"):
         return event
-    if expr.kind == "last_year":
+    if expr.kind in ("last_year", "month_last_year"):
         return PartialDate(event.year + 1)
+    if expr.kind == "month_this_year":
+        return PartialDate(event.year)
     if expr.kind in ("this_year", "month", "md"):
         return PartialDate(event.year)
     if expr.kind == "this_month" and event.month:

@@ -550,6 +550,10 @@ def _best(node: Node, prop: str, values: list[object]) -> object:
         score = {d: sum(weight(o) for o in dates if d.compatible(o)) for d in dates}
         top = max(score.values())
         group = [d for d in dates if score[d] == top]
+        if prop == "startDate" and len(group) > 1:
+            # a system starts once; a later date beside an earlier one is an extension
+            earliest = min(group, key=lambda d: (d.year, d.month or 0, d.day or 0))
+            group = [d for d in group if d.compatible(earliest)]
         return max(group, key=lambda d: (len([p for p in (d.month, d.day) if p]), -d.year, d))
     return max(values, key=lambda v: (weight(v), str(v)))
 

@@ -30,7 +30,7 @@ def precision(d: PartialDate) -> int:
 @pytest.mark.parametrize(
     ("text", "kind", "said"),
     [
-        ("Tokyo began issuing certificates on Tuesday, a long-awaited move.", "weekday", "on Tuesday"),
+        ("Tokyo began issuing certificates on Tuesday, a move.", "weekday", "on Tuesday"),
         ("last year's landmark verdict", "last_year", "last year"),
         ("a court ruling in June that", "month", "in June"),
         ("a district court ruled earlier this year that", "this_year", "earlier this year"),
@@ -99,7 +99,7 @@ def test_dates_come_left_to_right_without_overlap() -> None:
     found = find_dates(text)
     assert [e.text for _, _, e in found] == ["November 5, 2015", "last year", "in June"]
     spans = [(s, e) for s, e, _ in found]
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
 
 
 @pytest.mark.xfail(strict=True, reason="kg/data/dates.json 'month' pattern needs \\s+ after "

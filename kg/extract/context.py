@@ -127,6 +127,13 @@ def build(article: Article, docs: list[tuple[int, Doc]]) -> ArticleContext:
     for s in sentences:
         s.mentions = _mentions(s, gaz, names, parts)
         s.dates = [(s.start + a, s.start + b, e) for a, b, e in find_dates(s.text)]
+    _prefer_named_kind(sentences, gaz)
+    main = ctx.main_jurisdiction()
+    if main and gaz.jurisdictions[main]["kind"] == "prefecture":
+        # a second look, now that "the prefecture" has a referent
+        for s in sentences:
+            s.mentions = _mentions(s, gaz, names, parts, main)
+        _prefer_named_kind(sentences, gaz)
     ctx.persons = _name_map([m.text for s in sentences for m in s.of("person")])
     return ctx
 
@@ -182,7 +189,13 @@ def _given_name_before(ent: Span) -> Token | None:
     return prev if _romaji(prev.text) and prev.pos_ == "PROPN" else None
 
 
-def _mentions(s: Sentence, gaz: Gazetteer, names: set[str], parts: set[str]) -> list[Mention]:
+def _mentions(
+    s: Sentence,
+    gaz: Gazetteer,
+    names: set[str],
+    parts: set[str],
+    main_prefecture: str | None = None,
+) -> list[Mention]:
     out: list[Mention] = []
     covered: set[int] = set()
 
@@ -220,7 +233,7 @@ def _mentions(s: Sentence, gaz: Gazetteer, names: set[str], parts: set[str]) -> 
             add(kind, ent.text, _disambiguate(ent, ent.ent_id_ or None, gaz), ent)
         elif kind is not None:
             add(kind, ent.text, ent.ent_id_ or None, ent)
-    for m in _new_places(s, gaz, covered, names):
+    for m in _new_places(s, gaz, covered, names, main_prefecture):
         out.append(m)
     # a bare surname or given name of someone the article names in full ("Hanaoka said")
     for t in s.span:
@@ -235,7 +248,9 @@ def _mentions(s: Sentence, gaz: Gazetteer, names: set[str], parts: set[str]) -> 
     return sorted(out, key=lambda m: m.start)
 
 
-def _new_places(s: Sentence, gaz: Gazetteer, covered: set[int], names: set[str]) -> list[Mention]:
+def _new_places(
+    s: Sentence, gaz: Gazetteer, covered: set[int], names: set[str], main_prefecture: str | None
+) -> list[Mention]:
     """Municipalities the gazetteer lacks, named by a phrase that says what they are."""
     found = []
     parts = {w for n in names for w in n.split()}
@@ -259,6 +274,8 @@ def _new_places(s: Sentence, gaz: Gazetteer, covered: set[int], names: set[str])
                 ),
                 None,
             )
+            if parent is None and m.groupdict().get("inpref"):
+                parent = main_prefecture  # "Kawagoe, a city in the prefecture"
             begin = s.start + m.start("name")
             span = s.span.char_span(m.start("name"), m.end("name"))
             if span is None or any(t.i in covered for t in span):
@@ -286,6 +303,21 @@ def _clean_person(ent: Span) -> str:
     ]
     words = [w for w in words if _NAME_TOKEN.match(w) or w in ("-",)]
     return " ".join(words).replace(" - ", "-").strip(" -")
+
+
+def _prefer_named_kind(sentences: list[Sentence], gaz: Gazetteer) -> None:
+    """In an article that says "Kyoto city" and never "Kyoto Prefecture", a bare
+    "Kyoto" is the city too (and the other way round)."""
+    explicit: dict[str, set[str]] = {}
+    for s in sentences:
+        for m in s.of("jurisdiction"):
+            if m.text != gaz.jurisdictions[m.key]["label"]:  # "Kyoto city", "Osaka Prefecture"
+                explicit.setdefault(gaz.jurisdictions[m.key]["label"], set()).add(m.key)
+    for s in sentences:
+        for m in s.of("jurisdiction"):
+            keys = explicit.get(m.text, set())
+            if m.text in gaz.same_name and len(keys) == 1:
+                m.key = next(iter(keys))
 
 
 def _disambiguate(ent: Span, key: str | None, gaz: Gazetteer) -> str | None:

@@ -115,10 +115,12 @@ def extract_certificates(ctx: ArticleContext) -> Iterator[Fact]:
         among = (
             s.span[:3].text.lower().startswith(("among them", "they included", "those included"))
         )
-        if among and s.index > 0:
+        if among and s.index > 0 and not got:
             prev = ctx.sentences[s.index - 1]
             pw = lemmas(prev.span)
             got = bool(pw & cue("certificate_nouns")) and bool(pw & cue("issue_verbs"))
+        else:
+            among = False
         if got and _generic_plural(s) and not couples:
             got = False
         if got:

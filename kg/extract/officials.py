@@ -90,6 +90,9 @@ def _jurisdiction(ctx: ArticleContext, s: Sentence, role: Mention) -> Ref | None
         if country is not None:
             return Ref("jurisdiction", country["label"], COUNTRY)
     # "Mayor Kenji Hamada" in an article that names one city: that city's mayor
+    main = ctx.main_jurisdiction()
+    if main and scope and ctx.gaz.jurisdictions[main]["kind"] == scope:
+        return ctx.ref(main)
     if scope in ("prefecture", "municipality"):
         kinds = {
             m.key

@@ -99,6 +99,14 @@ def _subjects(ctx: ArticleContext, s: Sentence, verb: Token) -> list[Ref]:
     places = [m for m in places if ctx.gaz.jurisdictions[m.key]["kind"] != "country"]
     if not places:
         for sub in subj:
+            if sub.head.dep_ == "appos" or sub.dep_ == "appos":
+                # "Yokosuka, a port city ... that introduced": the place the noun renames
+                owner = sub.head if sub.dep_ == "appos" else sub
+                places = [m for m in s.of("jurisdiction") if m.span.root.i == owner.head.i]
+                if places:
+                    return [ctx.jurisdiction(places[0])]
+            if sub.lower_ in ("it", "its") and len({m.key for m in ctx.places(s)}) == 1:
+                return [ctx.jurisdiction(ctx.places(s)[0])]  # "a system it has run since 2019"
             generic = _generic_place(ctx, s, sub)
             if generic is not None:
                 return [generic]
@@ -190,7 +198,10 @@ def extract_applicants(ctx: ArticleContext) -> Iterator[Fact]:
 
 def extract_min_age(ctx: ArticleContext) -> Iterator[Fact]:
     for s in ctx.sentences:
-        for age, _ in _numbers(s, "min_age"):
+        for age, token in _numbers(s, "min_age"):
+            nxt = token.nbor(1).lower_ if token.i + 1 < len(token.doc) else ""
+            if nxt in ("couples", "people", "percent", "%", "applications", "pairs"):
+                continue
             place = ctx.topic_place(s)
             if place is not None and 0 < age < 130:
                 yield Fact(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from kg.dates import DateExpr
 from kg.extract.context import ArticleContext, Sentence
 from kg.extract.cues import cue, has_cue
 from kg.model import Fact, Ref
@@ -18,31 +17,46 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
     for s in ctx.sentences:
         if not has_cue(s.span, "poll_nouns") and "percent" not in s.text and "%" not in s.text:
             continue
-        values = list(_PERCENT.finditer(s.text))
-        if not values or not _about_polling(ctx, s):
+        if not _about_polling(ctx, s):
             continue
-        support = oppose = None
-        for i, m in enumerate(values):
-            nxt = values[i + 1].start() if i + 1 < len(values) else len(s.text)
-            window = s.text[m.end() : min(nxt, m.end() + 100)].lower()
-            before = s.text[max(0, m.start() - 40) : m.start()].lower()
-            side = _side(window) or _side(before, last=True)
-            if side == "support" and support is None:
-                support = float(m.group(1))
-            elif side == "oppose" and oppose is None:
-                oppose = float(m.group(1))
-        org = _pollster(ctx, s)
-        if org is None or (support is None and oppose is None):
-            continue
-        args: list[tuple[str, object]] = [("org", org)]
-        year = _year(s)
-        if year is not None:
-            args.append(("year", year))
-        if support is not None:
-            args.append(("support", support))
-        if oppose is not None:
-            args.append(("oppose", oppose))
-        yield Fact("poll", tuple(args), ctx.evidence(s.index), "polls")
+        # "An Asahi poll found 72% ..., and a Yomiuri survey put support at 57% ...":
+        # each pollster takes the figures between it and the next
+        orgs = _pollsters(ctx, s)
+        for i, (offset, org) in enumerate(orgs):
+            lo = 0 if i == 0 else offset - s.start
+            hi = orgs[i + 1][0] - s.start if i + 1 < len(orgs) else len(s.text)
+            fact = _poll(ctx, s, org, lo, hi)
+            if fact is not None:
+                yield fact
+
+
+def _poll(ctx: ArticleContext, s: Sentence, org: Ref, lo: int, hi: int) -> Fact | None:
+    text = s.text[:hi]
+    values = [m for m in _PERCENT.finditer(text) if m.start() >= lo]
+    support = oppose = None
+    for i, m in enumerate(values):
+        nxt = values[i + 1].start() if i + 1 < len(values) else len(text)
+        window = text[m.end() : min(nxt, m.end() + 100)].lower()
+        before = text[max(lo, m.start() - 40) : m.start()].lower()
+        side = _side(window) or _side(before, last=True)
+        if side == "support" and support is None:
+            support = float(m.group(1))
+        elif side == "oppose" and oppose is None:
+            oppose = float(m.group(1))
+    if support is None and oppose is None:
+        return None
+    args: list[tuple[str, object]] = [("org", org)]
+    # the year stated for this poll, else the one stated before it ("the same year")
+    dates = [e for start, _, e in s.dates if start - s.start < hi]
+    mine = [e for start, _, e in s.dates if lo <= start - s.start < hi]
+    year = (mine or dates[-1:] or [None])[0]
+    if year is not None:
+        args.append(("year", year))
+    if support is not None:
+        args.append(("support", support))
+    if oppose is not None:
+        args.append(("oppose", oppose))
+    return Fact("poll", tuple(args), ctx.evidence(s.index), "polls")
 
 
 def _about_polling(ctx: ArticleContext, s: Sentence) -> bool:
@@ -63,22 +77,20 @@ def _side(text: str, last: bool = False) -> str | None:
     return (max if last else min)(found)[1]
 
 
-def _pollster(ctx: ArticleContext, s: Sentence) -> Ref | None:
-    """The organisation that ran the poll: a known one, else one spaCy found, but not
-    an agency the sentence only reports through ("told AFP")."""
+def _pollsters(ctx: ArticleContext, s: Sentence) -> list[tuple[int, Ref]]:
+    """The organisations that ran polls in the sentence, with their offsets: known ones,
+    else ones spaCy found, but not agencies the sentence only reports through ("told AFP")."""
     doc = s.span.doc
     candidates = [(m.span, m.key) for m in s.of("organization")]
-    candidates += [(e, None) for e in s.span.ents if e.label_ == "ORG"]
+    known = {(m.span.start, m.span.end) for m in s.of("organization")}
+    candidates += [
+        (e, None) for e in s.span.ents if e.label_ == "ORG" and (e.start, e.end) not in known
+    ]
+    out = []
     for span, key in sorted(candidates, key=lambda c: c[0].start):
         preceding = doc[max(span.start - 2, 0) : span.start].text.lower()
         if any(preceding.endswith(w) for w in _REPORTING):
             continue
         label = ctx.gaz.organizations[key]["label"] if key else span.text
-        return Ref("organization", label, key)
-    return None
-
-
-def _year(s: Sentence) -> DateExpr | None:
-    for _, _, expr in s.dates:
-        return expr
-    return None
+        out.append((s.char(span[0]), Ref("organization", label, key)))
+    return out

@@ -34,24 +34,45 @@ class _Quote:
 
 
 def extract(ctx: ArticleContext) -> Iterator[Fact]:
+    said: list[tuple[list[_Quote], str]] = []  # runs of quotes by one speaker
     previous: tuple[_Quote, str] | None = None
+    inside = _quoted_positions(ctx)
     for quote in _quotes(ctx):
-        speaker = _after(ctx, quote) or _governing(ctx, quote)
+        speaker = _after(ctx, quote, inside) or _governing(ctx, quote, inside)
         if speaker is None and previous is not None and _continues(ctx, previous[0], quote):
+            if (
+                said
+                and said[-1][0][-1] is previous[0]
+                and quote.first.para == previous[0].last.para
+            ):
+                said[-1][0].append(quote)  # '"…," she said, "…"': one quote in two parts
+                previous = (quote, previous[1])
+                continue
             speaker = previous[1]
         if speaker is None:
             previous = None
             continue
         previous = (quote, speaker)
-        text = quote.text.strip(_TRIM + "\"'“”")
+        said.append(([quote], speaker))
+    for parts, speaker in said:
+        text = " ".join(_clean(q.text) for q in parts)
         if len(text) < 2:
             continue
         yield Fact(
             "quote",
             (("speaker", ctx.person(speaker)), ("text", text)),
-            ctx.evidence(quote.first.index, quote.last.index),
+            ctx.evidence(parts[0].first.index, parts[-1].last.index),
             "quotes",
         )
+
+
+def _clean(text: str) -> str:
+    return text.strip(_TRIM + "\"'“”")
+
+
+def _quoted_positions(ctx: ArticleContext) -> set[int]:
+    """Article offsets inside quotation marks: names there are not speakers."""
+    return {i for q in _quotes(ctx) for i in range(q.start, q.end)}
 
 
 def _quotes(ctx: ArticleContext) -> list[_Quote]:
@@ -81,8 +102,11 @@ def _tokens_between(s: Sentence, lo: int, hi: int) -> list[Token]:
     return [t for t in s.span if lo <= s.char(t) < hi]
 
 
-def _after(ctx: ArticleContext, q: _Quote) -> str | None:
-    """'…," Miki told AFP' / '…," said Setsuko Yuragi, 22' / '…," he said'."""
+def _after(ctx: ArticleContext, q: _Quote, inside: set[int]) -> str | None:
+    """'…," Miki told AFP' / '…," said Setsuko Yuragi, 22' / '…," he said'. A quote that
+    ends its sentence inside the marks ('…lasts."') is not attributed by what follows."""
+    if q.text.rstrip().endswith("."):
+        return None
     s = _sentence_at(ctx, q.end) or q.last
     tail = _tokens_between(s, q.end + 1, s.end)
     tail = [t for t in tail if t.text not in ("”", '"')]
@@ -99,23 +123,28 @@ def _after(ctx: ArticleContext, q: _Quote) -> str | None:
             break
         if t.lemma_.lower() in cue("speech_verbs") and t.pos_ in ("VERB", "AUX"):
             before = [w for w in window[:i] if w.text != ","]
-            return _speaker_near(ctx, s, t, before, window[i + 1 :])
+            return _speaker_near(ctx, s, t, before, window[i + 1 :], inside)
     return None
 
 
 def _speaker_near(
-    ctx: ArticleContext, s: Sentence, verb: Token, before: list[Token], after: list[Token]
+    ctx: ArticleContext,
+    s: Sentence,
+    verb: Token,
+    before: list[Token],
+    after: list[Token],
+    inside: set[int],
 ) -> str | None:
     for group in (before, after[:6]):
         names = [m for m in s.of("person") if any(m.span.start <= t.i < m.span.end for t in group)]
         if names:
             return names[-1].text if group is before else names[0].text
         if group and group[-1 if group is before else 0].lower_ in _PRONOUNS:
-            return _antecedent(ctx, s, verb)
+            return _antecedent(ctx, s, verb, inside)
     return None
 
 
-def _governing(ctx: ArticleContext, q: _Quote) -> str | None:
+def _governing(ctx: ArticleContext, q: _Quote, inside_marks: set[int]) -> str | None:
     """The subject of the speech verb the quoted words hang from."""
     s = q.first
     inside = _tokens_between(s, q.start, q.end)
@@ -125,11 +154,13 @@ def _governing(ctx: ArticleContext, q: _Quote) -> str | None:
     inside_ids = {t.i for t in inside}
     while node.i in inside_ids and node.head.i != node.i:
         node = node.head
+    if node.i in inside_ids:
+        return None  # the quote is a sentence of its own: nothing outside governs it
     hops = 0
     while hops < 8:
         hops += 1
         if node.lemma_.lower() in cue("speech_verbs") or node.pos_ in ("VERB", "AUX"):
-            who = _subject_person(ctx, s, node)
+            who = _subject_person(ctx, s, node, inside_marks)
             if who:
                 return who
             if who == "" and node.lemma_.lower() in cue("speech_verbs"):
@@ -140,7 +171,7 @@ def _governing(ctx: ArticleContext, q: _Quote) -> str | None:
     return None
 
 
-def _subject_person(ctx: ArticleContext, s: Sentence, verb: Token) -> str | None:
+def _subject_person(ctx: ArticleContext, s: Sentence, verb: Token, inside: set[int]) -> str | None:
     """The named person who is the verb's subject; '' when the subject is someone
     else ("the ministry"); None when the verb has no subject."""
     for child in verb.children:
@@ -151,7 +182,7 @@ def _subject_person(ctx: ArticleContext, s: Sentence, verb: Token) -> str | None
             if names:
                 return names[0].text
             if child.lower_ in _PRONOUNS and verb.lemma_.lower() in cue("speech_verbs"):
-                return _antecedent(ctx, s, verb)
+                return _antecedent(ctx, s, verb, inside)
             if child.pos_ == "NOUN" and any(
                 d.lower_ in ("the", "this", "that") for d in child.children
             ):
@@ -167,18 +198,21 @@ def _subject_person(ctx: ArticleContext, s: Sentence, verb: Token) -> str | None
     return None
 
 
-def _antecedent(ctx: ArticleContext, s: Sentence, before: Token) -> str | None:
-    """The person a pronoun points back to: the latest named before it, in this
-    sentence or the two before."""
-    names: list[Mention] = [m for m in s.of("person") if m.span.end <= before.i]
+def _antecedent(ctx: ArticleContext, s: Sentence, before: Token, inside: set[int]) -> str | None:
+    """The person a pronoun points back to: the latest named before it, outside quotation
+    marks, in this sentence or the two before."""
+    names: list[Mention] = [
+        m for m in s.of("person") if m.span.end <= before.i and m.start not in inside
+    ]
     if names:
         return names[-1].text
     for back in range(1, 3):
         if s.index - back < 0:
             break
         prev = ctx.sentences[s.index - back]
-        subjects = [m for m in prev.of("person") if m.span.root.dep_ in ("nsubj", "nsubjpass")]
-        persons = subjects or prev.of("person")
+        outside = [m for m in prev.of("person") if m.start not in inside]
+        subjects = [m for m in outside if m.span.root.dep_ in ("nsubj", "nsubjpass")]
+        persons = subjects or outside
         if persons:
             return persons[-1].text if not subjects else subjects[0].text
     return None

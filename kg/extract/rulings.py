@@ -8,8 +8,9 @@ from functools import cache
 
 from spacy.matcher import PhraseMatcher
 
+from kg.dates import DateExpr
 from kg.extract.context import ArticleContext, Mention, Sentence
-from kg.extract.cues import has_cue
+from kg.extract.cues import cue, has_cue
 from kg.model import Fact, Ref
 from kg.nlp import gazetteer, load
 
@@ -34,11 +35,15 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
                 continue
             courts = [(s.start, named)]
         # a sentence may report several rulings: each court takes the outcome and
-        # date stated between it and the next court
-        bounds = [start for start, _ in courts[1:]] + [s.end]
-        for i, (start, court) in enumerate(courts):
-            lo = s.start if i == 0 else start
-            hi = bounds[i]
+        # date stated between it and the next court (named or not)
+        starts = sorted({start for start, _ in courts} | set(_unnamed_court_starts(s)))
+        for start, court in courts:
+            lo = s.start if start == starts[0] else start
+            later = [b for b in starts if b > start]
+            hi = later[0] if later else s.end
+            segment = ctx.article.text[lo:hi]
+            if any(w in segment.lower() for w in cue("modal_cues")):
+                continue  # "is expected to rule", "would wait for a Supreme Court decision"
             outcome = _outcome(s, lo, hi)
             if outcome is None:
                 continue
@@ -46,7 +51,8 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
             dates = [d for d in s.dates if lo <= d[0] < hi]
             if dates:
                 args.append(("date", dates[0][2]))
-            segment = ctx.article.text[lo:hi]
+            elif _present_perfect(s, lo, hi):
+                args.append(("date", DateExpr("recent", "has ruled")))
             articles = sorted(
                 {f"Article {n}" for m in _ARTICLE.finditer(segment) for n in m.groups() if n}
             )
@@ -55,6 +61,29 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
             if _DAMAGES.search(segment):
                 args.append(("damages_rejected", True))
             yield Fact("ruling", tuple(args), ctx.evidence(s.index), "rulings")
+
+
+def _unnamed_court_starts(s: Sentence) -> list[int]:
+    """Where courts with no seat are named ("another high court found ...")."""
+    out = []
+    for t in s.span:
+        if t.lower_ == "court" and t.ent_type_ != "COURT" and _seat(s, t) is None:
+            words = [w.lower_ for w in s.span.doc[max(t.i - 3, s.span.start) : t.i]]
+            if any(w in ("a", "an", "another", "lower", "appeals") for w in words):
+                out.append(s.char(s.span.doc[max(t.i - 3, s.span.start)]))
+    return out
+
+
+def _present_perfect(s: Sentence, lo: int, hi: int) -> bool:
+    """'The Tokyo High Court has ruled ...': a ruling of the article's day."""
+    for t in s.span:
+        if lo <= s.char(t) < hi and t.lemma_.lower() in cue("ruling_words") and t.pos_ == "VERB":
+            if any(
+                c.dep_ == "aux" and c.lemma_ == "have" and c.tag_ in ("VBZ", "VBP")
+                for c in t.children
+            ):
+                return True
+    return False
 
 
 def _unnamed_court(s: Sentence) -> str | None:
