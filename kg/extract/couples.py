@@ -129,7 +129,7 @@ def extract_certificates(ctx: ArticleContext) -> Iterator[Fact]:
                 recipients = _single_recipient(ctx, s, last_couple)
             source = ctx.sentences[s.index - 1] if among else s
             issuer = _issuer(ctx, source)
-            when = source.dates[0][2] if source.dates else None
+            when = _date_of_receipt(source)
             first = source.index if among else s.index
             for a, b in recipients:
                 args: list[tuple[str, object]] = [("a", a)]
@@ -142,6 +142,17 @@ def extract_certificates(ctx: ArticleContext) -> Iterator[Fact]:
                 yield Fact("certificate", tuple(args), ctx.evidence(first, s.index), "certificates")
         if couples:
             last_couple = couples[-1]
+
+
+def _date_of_receipt(s: Sentence) -> object:
+    """The date nearest after the certificate noun ("have held a certificate from the city
+    since 2021", not the system's "in April 2019" earlier in the sentence)."""
+    if not s.dates:
+        return None
+    nouns = [s.char(t) for t in s.span if t.lemma_.lower() in cue("certificate_nouns")]
+    anchor = nouns[0] if nouns else s.start
+    after = [d for d in s.dates if d[0] >= anchor]
+    return (after or s.dates)[0][2]
 
 
 def _generic_plural(s: Sentence) -> bool:

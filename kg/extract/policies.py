@@ -38,6 +38,7 @@ _CONTAINER_DEPS = {
 def extract_systems(ctx: ArticleContext) -> Iterator[Fact]:
     for s in ctx.sentences:
         if not has_cue(s.span, "system_nouns"):
+            yield from _followed(ctx, s)
             continue
         for verb in _start_verbs(s):
             if verb.lemma_.lower() == "effect" and verb.head.lemma_ == "take":
@@ -48,6 +49,23 @@ def extract_systems(ctx: ArticleContext) -> Iterator[Fact]:
                 if when is not None:
                     args.append(("start", when))
                 yield Fact("system", tuple(args), ctx.evidence(s.index), "policies")
+
+
+def _followed(ctx: ArticleContext, s: Sentence) -> Iterator[Fact]:
+    """'Neighbouring Yokohama ... followed in December 2019', after a sentence about a
+    system starting: the place started one too."""
+    if s.index == 0 or not s.dates:
+        return
+    prev = ctx.sentences[s.index - 1]
+    if not (has_cue(prev.span, "system_nouns") and _start_verbs(prev)):
+        return
+    for t in s.span:
+        if t.lemma_ == "follow" and t.pos_ == "VERB":
+            for sub in (c for c in t.children if c.dep_ == "nsubj"):
+                for m in _places_in(ctx, s, sub):
+                    if ctx.gaz.jurisdictions[m.key]["kind"] != "country":
+                        args = (("jurisdiction", ctx.jurisdiction(m)), ("start", _date_near(s, t)))
+                        yield Fact("system", args, ctx.evidence(s.index), "policies")
 
 
 def _start_verbs(s: Sentence) -> list[Token]:
@@ -88,6 +106,9 @@ def _subjects(ctx: ArticleContext, s: Sentence, verb: Token) -> list[Ref]:
             break
         node = node.head
     places: list[Mention] = []
+    if verb.dep_ == "relcl" and verb.head.lemma_.lower() in cue("system_nouns"):
+        # "the Tokyo Metropolitan Government's own system, which ... launched in 2022"
+        places += _places_in(ctx, s, verb.head)
     for sub in subj:
         if sub.tag_ in ("NNS", "NNPS") and sub.lemma_.lower() in cue("admin_nouns"):
             continue  # "Two Tokyo districts issued ..." names no single place

@@ -38,7 +38,8 @@ def _poll(ctx: ArticleContext, s: Sentence, org: Ref, lo: int, hi: int) -> Fact 
         nxt = values[i + 1].start() if i + 1 < len(values) else len(text)
         window = text[m.end() : min(nxt, m.end() + 100)].lower()
         before = text[max(lo, m.start() - 40) : m.start()].lower()
-        side = _side(window) or _side(before, last=True)
+        lead = re.search(r"(\w+(?: \w+)?)\s+(?:at|of|was|stood at|reached)\s*$", before)
+        side = (_side(lead.group(1)) if lead else None) or _side(window) or _side(before, last=True)
         if side == "support" and support is None:
             support = float(m.group(1))
         elif side == "oppose" and oppose is None:
