@@ -40,11 +40,8 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
     for quote in _quotes(ctx):
         speaker = _after(ctx, quote, inside) or _governing(ctx, quote, inside)
         if speaker is None and previous is not None and _continues(ctx, previous[0], quote):
-            if (
-                said
-                and said[-1][0][-1] is previous[0]
-                and quote.first.para == previous[0].last.para
-            ):
+            same_sentence = quote.first.index == previous[0].last.index
+            if said and said[-1][0][-1] is previous[0] and same_sentence:
                 said[-1][0].append(quote)  # '"…," she said, "…"': one quote in two parts
                 previous = (quote, previous[1])
                 continue
