@@ -31,11 +31,23 @@ class BuildReport:
         return f"{self.articles} articles, {self.facts} facts, {self.triples} triples{warn}{where}"
 
 
-def read_articles(paths: Sequence[Path], report: BuildReport) -> list[Article]:
-    """Every article in ``paths``; a file that cannot be read becomes a warning."""
+RDF_SUFFIXES = {".ttl", ".nt", ".nq", ".trig", ".jsonld", ".rdf", ".owl"}
+
+
+def read_articles(
+    paths: Sequence[Path], report: BuildReport, exclude: Sequence[Path] = ()
+) -> list[Article]:
+    """Every article in ``paths`` but the files in ``exclude`` (the build's own output);
+    a file that cannot be read becomes a warning."""
     articles: list[Article] = []
     seen: set[str] = set()
+    skip = {p.resolve() for p in exclude}
     for path in iter_paths(paths):
+        if path.resolve() in skip:
+            continue
+        if path.suffix.lower() in RDF_SUFFIXES:
+            report.warnings.append(str(KGError(E.E009, path=path, suffix=path.suffix)))
+            continue
         try:
             found = read_file(path)
         except KGError as exc:
@@ -56,12 +68,14 @@ def build_graph(
     paths: Sequence[Path],
     base: str | None = None,
     progress: Callable[[Article], None] | None = None,
+    exclude: Sequence[Path] = (),
 ) -> tuple[Graph, KnowledgeBase, BuildReport]:
     """Read, extract, resolve and map ``paths``; E008 when no article could be read."""
     report = BuildReport()
-    articles = read_articles(paths, report)
+    articles = read_articles(paths, report, exclude)
     if not articles:
-        raise KGError(E.E008)
+        reasons = "\n".join(f"  {w}" for w in report.warnings) or "  no input files"
+        raise KGError(E.E008, reasons=reasons)
 
     def tracked() -> Iterator[tuple[Article, list[Fact]]]:
         for article, facts in extraction.extract(articles):
@@ -86,7 +100,7 @@ def build(
 ) -> BuildReport:
     """Build the graph of ``paths`` and write it to ``out`` (nothing is written on failure)."""
     format_for(out, fmt)  # an unknown format fails before the work, not after
-    graph, _, report = build_graph(paths, base, progress)
+    graph, _, report = build_graph(paths, base, progress, exclude=[out])
     write_graph(graph, out, fmt)
     report.output = out
     return report

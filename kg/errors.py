@@ -18,7 +18,8 @@ class E(StrEnum):
     E005 = "{path}: JSON record {index} has no text field (looked for: {fields})"
     E006 = "{path}: not valid JSON: {reason}"
     E007 = "{path}: no article text found after cleaning"
-    E008 = "nothing could be built: every input failed"
+    E008 = "nothing could be built; every input failed:\n{reasons}"
+    E009 = "{path}: an RDF graph ({suffix}), not an article; skipped"
     # query
     E101 = "unknown query {name!r}; named queries: {choices}"
     E102 = "SPARQL syntax error: {reason}"
