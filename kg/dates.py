@@ -153,7 +153,9 @@ def resolve_expr(expr: DateExpr, anchor: PartialDate | None) -> PartialDate | No
         return PartialDate(day.year, day.month, day.day)
     if expr.kind in ("month", "md"):
         month = expr.month or 1
-        year = y if m is None or month <= m else y - 1
+        # "in June" is this year's June when it has come; "last June" is always past
+        current = month < m if m is not None and expr.text.lower().startswith("last") else None
+        year = y if m is None or (current if current is not None else month <= m) else y - 1
         if expr.kind == "md" and expr.day:
             return _valid(year, month, expr.day)
         return PartialDate(year, month)

@@ -94,11 +94,14 @@ def _object(ns: Namespace, prop: str, value: object) -> URIRef | Literal:
     if isinstance(value, int):
         return Literal(value, datatype=XSD.integer)
     if isinstance(value, float):
-        return Literal(
-            Decimal(str(value)).normalize() if value != int(value) else Decimal(int(value)),
-            datatype=XSD.decimal,
-        )
+        return Literal(_decimal(value), datatype=XSD.decimal)
     return Literal(str(value))
+
+
+def _decimal(value: float) -> str:
+    """The canonical xsd:decimal form ("57.0", "57.25"), the one every parser reads back."""
+    text = format(Decimal(str(value)).normalize(), "f")
+    return text if "." in text else f"{text}.0"
 
 
 def _digest(*terms: object) -> str:

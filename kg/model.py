@@ -87,7 +87,7 @@ class Ref:
 class Fact:
     """One extracted statement.
 
-    kind names the relation (see kg.extract.FACT_KINDS); args holds its participants
+    kind names the relation (each has a handler in kg.resolve); args holds its participants
     and values: Refs, PartialDates, ints, floats, bools and strings.
     """
 

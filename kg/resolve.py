@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -37,7 +38,9 @@ COUNTRY = "japan"
 def slug(text: str) -> str:
     """An ASCII slug that never starts with a digit: "Hiroko Masuhara" -> "hiroko-masuhara"."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    s = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "x"
+    s = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if not s:  # a name in Japanese script: a stable slug of its own
+        return "u" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     return s if s[0].isalpha() else f"n{s}"
 
 
@@ -587,10 +590,12 @@ def _best_hint(hints: tuple[str, ...]) -> PartialDate | None:
 
 
 def _similar(a: str, b: str) -> bool:
-    """Two one-word names that differ by a slip of the keyboard."""
+    """Two one-word names of the same person's partner that differ by a slip or two of
+    the keyboard ("Kaiti" for "Katie")."""
     if " " in a or " " in b or a[0] != b[0] or min(len(a), len(b)) < 4:
         return False
-    return sorted(a.lower()) == sorted(b.lower()) or _edit_distance(a.lower(), b.lower()) <= 1
+    slips = 2 if min(len(a), len(b)) >= 5 else 1
+    return sorted(a.lower()) == sorted(b.lower()) or _edit_distance(a.lower(), b.lower()) <= slips
 
 
 def _edit_distance(a: str, b: str) -> int:

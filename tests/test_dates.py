@@ -102,8 +102,6 @@ def test_dates_come_left_to_right_without_overlap() -> None:
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
 
 
-@pytest.mark.xfail(strict=True, reason="kg/data/dates.json 'month' pattern needs \\s+ after "
-                   "'mid-', so 'mid-June' (no space) is not found")
 def test_mid_month_is_found() -> None:
     assert only("The ordinance took effect in mid-June.").month == 6
 

@@ -120,8 +120,6 @@ def test_couple_with_ages_and_issuer() -> None:
     assert key(certificate.get("issuer")) == "tokyo-shibuya"
 
 
-@pytest.mark.xfail(strict=True, reason="spaCy does not tag 'Masato' as PERSON at the start of "
-                   "the sentence, and couples.pairs needs both names as person mentions")
 def test_couple_his_partner() -> None:
     couple = one(facts_of("Masato and his partner Chris moved to Tokyo last year."), "couple")
     assert {name(couple.get("a")), name(couple.get("b"))} == {"Masato", "Chris"}
@@ -261,6 +259,13 @@ def test_standalone_quote_continues_the_previous_speaker() -> None:
         "My biggest fear was that we would be treated as strangers": "Miki",
         "All that is left is for policymakers to act": "Miki",
     }
+
+
+def test_quote_governed_by_a_verb_after_a_dashed_apposition() -> None:
+    found = quotes(facts_of("Then, in October, Noboru Watanabe - a local representative for the "
+                            'ruling Liberal Democratic Party - called same-sex marriage '
+                            '"disgusting". The comments were widely criticised.'))
+    assert found == {"disgusting": "Noboru Watanabe"}
 
 
 def test_a_quote_with_no_speaker_is_dropped() -> None:

@@ -207,8 +207,6 @@ def test_a_short_name_two_full_names_contain_stays_apart() -> None:
     assert sorted(n.label for n in nodes(kb, "Person")) == ["Aki Tanaka", "Ken Tanaka", "Tanaka"]
 
 
-@pytest.mark.xfail(strict=True, reason="kg.resolve._similar: 'Kaiti'/'Katie' (the module's own "
-                   "example) are 2 edits apart and not anagrams, so they are never merged")
 def test_a_misspelt_partner_is_the_same_person() -> None:
     kb = resolve([
         (article("a1"), [fact("a1", "couple", a=person("Miki"), b=person("Katie")),
@@ -363,7 +361,5 @@ def test_slug_is_an_ascii_local_name(text: str) -> None:
     assert slug(s) == s  # a slug is its own slug
 
 
-@pytest.mark.xfail(strict=True, reason="kg.resolve.slug drops every non-ASCII letter, so all "
-                   "names in Japanese script become the same slug 'x' (one node for them all)")
 def test_names_in_japanese_script_get_distinct_slugs() -> None:
     assert slug("増原裕子") != slug("東小雪")

@@ -15,13 +15,16 @@ from kg.evaluate import evaluate
 REPO = Path(__file__).resolve().parents[1]
 SCORE_PY = REPO.parent / "shared" / "eval" / "score.py"
 SEED_GOLD = REPO.parent / "shared" / "eval" / "gold" / "seeds.json"
-HELDOUT = REPO / "tests" / "data" / "heldout"
+DATA = REPO / "tests" / "data"
 QUERIES = REPO / "queries"
 
 # The bars; raise them as the extractors improve, never lower them to make a test pass.
 SEED_MIN_F1 = 0.95
 SEED_MIN_ATTRIBUTE_ACCURACY = 0.95
-HELDOUT_MIN_F1 = 0.80
+# Our own articles with gold answers: heldout/ was used while tuning the extractors;
+# blind/ was written without looking at the extractor code (seen since, so tuning on
+# it is no longer blind). Measured at this commit: heldout 1.000/1.000, blind 0.988/0.929.
+HELDOUT_BARS = {"heldout": (0.95, 0.95), "blind": (0.95, 0.90)}
 
 
 def test_seed_graph_scores_with_score_py(tmp_path: Path) -> None:
@@ -42,10 +45,13 @@ def test_seed_graph_scores_with_score_py(tmp_path: Path) -> None:
     assert score["attribute_accuracy"] >= SEED_MIN_ATTRIBUTE_ACCURACY, run.stdout
 
 
-def test_heldout_articles_score(tmp_path: Path) -> None:
-    graph = tmp_path / "heldout.ttl"
-    report = build([HELDOUT / "articles"], graph)
+@pytest.mark.parametrize("name", sorted(HELDOUT_BARS))
+def test_heldout_articles_score(name: str, tmp_path: Path) -> None:
+    graph = tmp_path / f"{name}.ttl"
+    report = build([DATA / name / "articles"], graph)
     assert report.articles >= 8 and not report.warnings
-    scores = evaluate(graph, HELDOUT / "gold.json", QUERIES)
+    scores = evaluate(graph, DATA / name / "gold.json", QUERIES)
     assert not [s.error for s in scores.cqs.values() if s.error]
-    assert scores.f1 >= HELDOUT_MIN_F1, scores.table(verbose=True)
+    min_f1, min_attributes = HELDOUT_BARS[name]
+    assert scores.f1 >= min_f1, scores.table(verbose=True)
+    assert scores.attribute_accuracy >= min_attributes, scores.table(verbose=True)

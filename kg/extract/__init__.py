@@ -7,6 +7,7 @@ EXTRACTORS by name; ``extract`` parses articles in batches with spaCy and runs t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 
 from kg.extract import couples, officials, places, policies, polls, quotes, rulings
 from kg.extract.context import PARAGRAPH_BREAK, ArticleContext, build
@@ -47,8 +48,8 @@ def extract_article(article: Article, docs: list | None = None) -> list[Fact]:
         docs = [(off, nlp(p)) for off, p in paragraphs(article.text)]
     ctx = build(article, docs)
     facts: dict[Fact, None] = {}  # ordered, without repeats
-    for extractor in EXTRACTORS.values():
-        facts.update(dict.fromkeys(extractor(ctx)))
+    for name, extractor in EXTRACTORS.items():
+        facts.update(dict.fromkeys(replace(f, extractor=name) for f in extractor(ctx)))
     return list(facts)
 
 

@@ -235,6 +235,15 @@ def _mentions(
             add(kind, ent.text, ent.ent_id_ or None, ent)
     for m in _new_places(s, gaz, covered, names, main_prefecture):
         out.append(m)
+    # a one-word name the model missed, in a place only a person stands: "Masato and his
+    # partner", "Masato, 39,", "Masato said"
+    for t in s.span:
+        if t.i in covered or t.ent_type_ or t.pos_ != "PROPN" or not _NAME_TOKEN.match(t.text):
+            continue
+        if t.text in load_json("cues.json")["not_names"] or not _romaji(t.text):
+            continue
+        if _person_context(t):
+            add("person", t.text, None, t.doc[t.i : t.i + 1])
     # a bare surname or given name of someone the article names in full ("Hanaoka said")
     for t in s.span:
         if t.i in covered or t.text not in parts or not _NAME_TOKEN.match(t.text):
@@ -286,6 +295,19 @@ def _new_places(
             )
             covered.update(t.i for t in span)
     return found
+
+
+def _person_context(t: Token) -> bool:
+    nxt = [w.lower_ for w in t.doc[t.i + 1 : t.i + 5]]
+    if len(nxt) >= 3 and nxt[0] == "," and t.doc[t.i + 2].like_num and nxt[2] == ",":
+        return True  # "Masato, 39,"
+    if (
+        nxt[:1] == ["and"]
+        and nxt[1:2] in (["his"], ["her"])
+        and nxt[2:3] in (["partner"], ["wife"], ["husband"])
+    ):
+        return True
+    return bool(nxt) and t.doc[t.i + 1].lemma_ in ("say", "tell", "add")
 
 
 def _surname_use(t: Token) -> bool:

@@ -38,7 +38,11 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
     previous: tuple[_Quote, str] | None = None
     inside = _quoted_positions(ctx)
     for quote in _quotes(ctx):
-        speaker = _after(ctx, quote, inside) or _governing(ctx, quote, inside)
+        speaker = (
+            _after(ctx, quote, inside)
+            or _governing(ctx, quote, inside)
+            or _speech_before(ctx, quote, inside)
+        )
         if speaker is None and previous is not None and _continues(ctx, previous[0], quote):
             same_sentence = quote.first.index == previous[0].last.index
             if said and said[-1][0][-1] is previous[0] and same_sentence:
@@ -166,6 +170,18 @@ def _governing(ctx: ArticleContext, q: _Quote, inside_marks: set[int]) -> str | 
             break
         node = node.head
     return None
+
+
+def _speech_before(ctx: ArticleContext, q: _Quote, inside: set[int]) -> str | None:
+    """A last resort when the parse is broken ('X - a local representative - called
+    same-sex marriage "disgusting"'): a speech word before the quote in its sentence,
+    and the one person named before that word."""
+    s = q.first
+    verbs = [t for t in s.span if s.char(t) < q.start and t.lemma_.lower() in cue("speech_verbs")]
+    if not verbs:
+        return None
+    names = {m.text for m in s.of("person") if m.span.end <= verbs[-1].i and m.start not in inside}
+    return names.pop() if len(names) == 1 else None
 
 
 def _subject_person(ctx: ArticleContext, s: Sentence, verb: Token, inside: set[int]) -> str | None:
