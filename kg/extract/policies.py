@@ -176,6 +176,15 @@ def _date_near(s: Sentence, verb: Token) -> DateExpr | None:
     inside = [d for d in s.dates if lo <= d[0] < hi]
     if inside:
         return inside[0][2]
+    root = verb.sent.root
+    if root.i != verb.i and root in verb.ancestors:
+        # "Ibaraki on Monday became the first prefecture to introduce ...": a date that
+        # modifies the main verb dates the clause that hangs from it
+        for child in root.children:
+            lo, hi = s.char(child.left_edge), s.char(child.right_edge) + len(child.right_edge)
+            direct = [d for d in s.dates if lo <= d[0] < hi and child.dep_ in ("prep", "npadvmod")]
+            if direct:
+                return direct[0][2]
     if any(
         c.dep_ == "aux" and c.lemma_ == "have" and c.tag_ in ("VBZ", "VBP") for c in verb.children
     ):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from functools import cache
 
 from spacy.matcher import PhraseMatcher
+from spacy.tokens import Token
 
 from kg.dates import DateExpr
 from kg.extract.context import ArticleContext, Mention, Sentence
@@ -166,11 +167,25 @@ def _outcome_matcher() -> tuple[PhraseMatcher, dict[str, int]]:
 
 
 def _outcome(s: Sentence, lo: int, hi: int) -> str | None:
-    """The outcome phrase between article offsets lo and hi (the most specific wins)."""
+    """The outcome phrase between article offsets lo and hi (the most specific wins); a
+    claim of unconstitutionality the court rejected means the ban was upheld."""
     matcher, priority = _outcome_matcher()
-    hits = [
-        load().vocab.strings[mid]
-        for mid, start, _ in matcher(s.span.as_doc())
-        if lo <= s.char(s.span[start]) < hi
-    ]
+    hits = []
+    for mid, start, _ in matcher(s.span.as_doc()):
+        token = s.span[start]
+        if not lo <= s.char(token) < hi:
+            continue
+        outcome = load().vocab.strings[mid]
+        if outcome == "unconstitutional" and _rejected_claim(token):
+            outcome = "constitutional"
+        hits.append(outcome)
     return min(hits, key=lambda h: priority[h]) if hits else None
+
+
+def _rejected_claim(token: Token) -> bool:
+    """'rejected the claim that the ban violates the constitution'."""
+    path = [token, *token.ancestors]
+    nouns = {t.lemma_.lower() for t in path}
+    return bool(nouns & {"claim", "argument", "assertion", "contention", "plaintiff"}) and bool(
+        nouns & {"reject", "dismiss", "deny", "refuse"}
+    )
