@@ -50,6 +50,7 @@ class DateExpr:
     month: int | None = None
     day: int | None = None
     weekday: int | None = None
+    future: bool = False  # "will start in November": the next November, not the last
 
     @property
     def is_absolute(self) -> bool:
@@ -156,6 +157,8 @@ def resolve_expr(expr: DateExpr, anchor: PartialDate | None) -> PartialDate | No
         # "in June" is this year's June when it has come; "last June" is always past
         current = month < m if m is not None and expr.text.lower().startswith("last") else None
         year = y if m is None or (current if current is not None else month <= m) else y - 1
+        if expr.future and m is not None:
+            year = y if month >= m else y + 1
         if expr.kind == "md" and expr.day:
             return _valid(year, month, expr.day)
         return PartialDate(year, month)

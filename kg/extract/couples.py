@@ -163,8 +163,12 @@ def _generic_plural(s: Sentence) -> bool:
 def _single_recipient(
     ctx: ArticleContext, s: Sentence, last: tuple[Ref, Ref] | None
 ) -> list[tuple[Ref, Ref | None]]:
-    persons = s.of("person")
-    if persons:
+    officials = {_covered(s, r) for r in s.of("role")}
+    receiving = bool(lemmas(s.span) & cue("receive_verbs"))
+    persons = [p for p in s.of("person") if p.text not in officials]
+    if persons and receiving:
+        # "Soyoka Yamamoto ... was among the first to collect her certificate"; not the
+        # mayor who "issued certificates to 300 couples"
         return [(ctx.person(persons[0].text), None)]
     if last is not None and any(
         t.lower_ in ("couple", "they", "pair", "two", "both") for t in s.span

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cache
 
 from spacy.matcher import Matcher, PhraseMatcher
@@ -170,12 +171,24 @@ def _generic_place(ctx: ArticleContext, s: Sentence, sub: Token) -> Ref | None:
     return None
 
 
+def _future(verb: Token) -> bool:
+    """'will start', 'would start', 'plans to launch', 'is set to begin'."""
+    words = {c.lower_ for c in verb.children if c.dep_ == "aux"}
+    heads = {a.lemma_.lower() for a in list(verb.ancestors)[:2]}
+    return bool(words & {"will", "would", "'ll", "shall"}) or bool(
+        heads & {"plan", "set", "expect", "aim"}
+    )
+
+
 def _date_near(s: Sentence, verb: Token) -> DateExpr | None:
     """The date in the verb's own clause; "has begun" with none means lately."""
     lo, hi = s.char(verb.left_edge), s.char(verb.right_edge) + len(verb.right_edge)
     inside = [d for d in s.dates if lo <= d[0] < hi]
     if inside:
-        return inside[0][2]
+        expr = inside[0][2]
+        if _future(verb) and not expr.is_absolute:
+            expr = replace(expr, future=True)
+        return expr
     root = verb.sent.root
     if root.i != verb.i and root in verb.ancestors:
         # "Ibaraki on Monday became the first prefecture to introduce ...": a date that
