@@ -52,7 +52,14 @@ def is_negated(token: Token, stop: Token | None = None) -> bool:
             ):
                 return True
             if node.pos_ in VERBISH:
-                return False
+                # "carry no legal weight in matters such as inheritance"
+                return any(
+                    c.dep_ in ("dobj", "attr")
+                    and (
+                        c.lower_ in ("none", "nothing") or any(d.lower_ == "no" for d in c.children)
+                    )
+                    for c in node.children
+                )
         if (stop is not None and node.i == stop.i) or node.head.i == node.i:
             return False
         node = node.head
