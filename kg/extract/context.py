@@ -7,7 +7,9 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 
+from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
 from kg.dates import DateExpr, find_dates
@@ -233,6 +235,19 @@ def _mentions(
             add(kind, ent.text, _disambiguate(ent, ent.ent_id_ or None, gaz), ent)
         elif kind is not None:
             add(kind, ent.text, ent.ent_id_ or None, ent)
+    for rid, span in _role_phrases(s):
+        if not any(t.i in covered for t in span if t.ent_type_ == "ROLE"):
+            out.append(
+                Mention(
+                    "role",
+                    span.text,
+                    rid,
+                    s.char(span[0]),
+                    s.char(span[0]) + len(span.text),
+                    s.index,
+                    span,
+                )
+            )
     for m in _new_places(s, gaz, covered, names, main_prefecture):
         out.append(m)
     # a one-word name the model missed, in a place only a person stands: "Masato and his
@@ -255,6 +270,23 @@ def _mentions(
         out = [m for m in out if not (m.span.start <= t.i < m.span.end)]
         add("person", t.text, None, t.doc[t.i : t.i + 1])
     return sorted(out, key=lambda m: m.start)
+
+
+@cache
+def _role_matcher() -> Matcher:
+    from kg.nlp import load
+
+    matcher = Matcher(load().vocab)
+    for rid, patterns in load_json("patterns.json")["roles"].items():
+        matcher.add(rid, patterns)
+    return matcher
+
+
+def _role_phrases(s: Sentence) -> list[tuple[str, Span]]:
+    """Offices named by a phrase around a place: "a member of the Kobe city assembly"."""
+    doc = s.span.doc
+    found = _role_matcher()(doc[s.span.start : s.span.end], as_spans=True)
+    return [(doc.vocab.strings[span.label], doc[span.start : span.end]) for span in found]
 
 
 def _new_places(

@@ -63,6 +63,8 @@ def _jurisdiction(ctx: ArticleContext, s: Sentence, role: Mention) -> Ref | None
     doc = role.span.doc
     scope = ctx.gaz.roles.get(role.key or "", {}).get("scope")
     for m in s.of("jurisdiction"):
+        if role.span.start <= m.span.start < role.span.end:  # "member of the Kobe city assembly"
+            return _fit(ctx, m, scope)
         before = doc[m.span.end : role.span.start]
         after = doc[role.span.end : m.span.start]
         near_before = (
