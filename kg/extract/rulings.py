@@ -15,6 +15,7 @@ from kg.extract.cues import cue, has_cue
 from kg.model import Fact, Ref
 from kg.nlp import gazetteer, load
 
+_FOLLOWING = ("following", "after", "like", "joining", "as did", "in line with")
 _LEVELS = ("supreme", "high", "district", "family", "summary")
 _ARTICLE = re.compile(r"\bArticles?\s+(\d{1,3})(?:\s*(?:,|and|&)\s*(\d{1,3}))?")
 _DAMAGES = re.compile(
@@ -38,6 +39,7 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
         # a sentence may report several rulings: each court takes the outcome and
         # date stated between it and the next court (named or not)
         starts = sorted({start for start, _ in courts} | set(_unnamed_court_starts(s)))
+        previous: str | None = None
         for start, court in courts:
             lo = s.start if start == starts[0] else start
             later = [b for b in starts if b > start]
@@ -46,8 +48,14 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
             if any(w in segment.lower() for w in cue("modal_cues")):
                 continue  # "is expected to rule", "would wait for a Supreme Court decision"
             outcome = _outcome(s, lo, hi)
+            lead = ctx.article.text[max(s.start, lo - 30) : lo].lower()
+            if outcome is None and previous and any(w in lead for w in _FOLLOWING):
+                outcome = (
+                    previous  # "... found it unconstitutional, following the Sapporo High Court"
+                )
             if outcome is None:
                 continue
+            previous = outcome
             args: list[tuple[str, object]] = [("court", court), ("outcome", outcome)]
             dates = [d for d in s.dates if lo <= d[0] < hi]
             if dates:
@@ -145,9 +153,15 @@ def court_ref(seat: Mention, level: str | None) -> Ref:
     gaz = gazetteer()
     seat_keys = [seat.key, *gaz.same_name.get(seat.text, [])]
     if level:
-        for cid, row in sorted(gaz.courts.items()):
-            if row["level"] == level and row["seat"] in seat_keys:
-                return Ref("court", row["label"], cid)
+        # the court named after its seat ("Tokyo High Court", not the IP High Court there)
+        rows = [
+            (cid, r)
+            for cid, r in gaz.courts.items()
+            if r["level"] == level and r["seat"] in seat_keys
+        ]
+        rows.sort(key=lambda cr: (not cr[1]["label"].startswith(seat.text), cr[0]))
+        if rows:
+            return Ref("court", rows[0][1]["label"], rows[0][0])
     city = next((k for k in seat_keys if gaz.jurisdictions[k]["kind"] == "municipality"), seat.key)
     label = gaz.jurisdictions[city]["label"]
     return Ref(
