@@ -29,7 +29,7 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
     for s in ctx.sentences:
         if not has_cue(s.span, "ruling_words"):
             continue
-        courts = _courts(ctx, s)
+        courts = _courts(ctx, s) or _court_referred(ctx, s)
         if not courts:
             vague = _unnamed_court(s)
             named = _court_named_next(ctx, s, vague) if vague is not None else None
@@ -70,6 +70,27 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
             if _DAMAGES.search(segment):
                 args.append(("damages_rejected", True))
             yield Fact("ruling", tuple(args), ctx.evidence(s.index), "rulings")
+
+
+def _court_referred(ctx: ArticleContext, s: Sentence) -> list[tuple[int, Ref]]:
+    """'The court said ...', 'the high court found ...': the court last named before, in
+    this paragraph or the one before."""
+    for t in s.span:
+        if t.lower_ != "court" or t.ent_type_ == "COURT":
+            continue
+        words = [w.lower_ for w in s.span.doc[max(t.i - 2, s.span.start) : t.i]]
+        if "the" not in words:
+            continue
+        level = next((w for w in words if w in _LEVELS), None)
+        for prev in reversed(ctx.sentences[max(0, s.index - 6) : s.index]):
+            if s.para - prev.para > 1:
+                break
+            for _, court in reversed(_courts(ctx, prev)):
+                row = ctx.gaz.courts.get(court.key or "")
+                if level is None or (row is not None and row["level"] == level):
+                    return [(s.char(t), court)]
+        return []
+    return []
 
 
 def _unnamed_court_starts(s: Sentence) -> list[int]:
