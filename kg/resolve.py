@@ -329,7 +329,8 @@ class _Resolver:
         when = self._date(f)
         if when is not None:
             node.claim("issueDate", when, ev, ex)
-        self._system(issuer, ev, ex) if isinstance(issuer, Ref) else None
+        if isinstance(issuer, Ref):
+            self._system(issuer, ev, ex)  # a certificate is issued under its issuer's system
 
     def _system(self, place: Ref, ev: Evidence, ex: str) -> Node | None:
         pref = self._place(place, ev, ex)
