@@ -140,8 +140,8 @@ def resolve_expr(expr: DateExpr, anchor: PartialDate | None) -> PartialDate | No
         return PartialDate(y - 1, 12) if m == 1 else PartialDate(y, m - 1)
     if expr.kind == "today":
         return anchor
-    if expr.kind == "recent":  # "has begun": lately, so the anchor's month at most
-        return PartialDate(y, m)
+    if expr.kind == "recent":  # "has begun": lately; the text says no more than the year
+        return PartialDate(y) if m is None or m > 1 else None
     if expr.kind == "weekday":
         if d is None or m is None:
             # The day lies within the week before the article: its year is the anchor's

@@ -179,10 +179,12 @@ def test_never_more_precise_than_text_and_anchor_allow(text: str, anchor: Partia
     assert result.year <= anchor.year
 
 
-def test_recent_reads_as_the_anchors_month() -> None:
+def test_recent_reads_as_the_anchors_year() -> None:
+    # "has begun" says lately, not which day or month
     recent = DateExpr("recent", "has begun")
-    assert resolve_expr(recent, DAY) == MONTH
+    assert resolve_expr(recent, DAY) == YEAR
     assert resolve_expr(recent, YEAR) == YEAR
+    assert resolve_expr(recent, P(2023, 1, 2)) is None  # lately may be last December
 
 
 # --- inverting: dating an article by an event another article dates ---------------------
