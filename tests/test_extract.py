@@ -336,3 +336,133 @@ def test_paragraph_offsets() -> None:
     for offset, paragraph in paragraphs(text):
         assert text[offset : offset + len(paragraph)] == paragraph
     assert [p for _, p in paragraphs(text)] == ["One.", "Two words.", "Three."]
+
+
+# --- phrasings met in articles beyond the seeds ---------------------------------------
+
+
+def test_a_quote_split_around_its_attribution_is_one_quote() -> None:
+    facts = facts_of(
+        'Kosuke Nagata and his partner live in Fukuoka. "I had hoped the court would go one step '
+        'further," Nagata told AFP, "but it still says clearly that the law must change."'
+    )
+    assert quotes(facts) == {
+        "I had hoped the court would go one step further but it still says clearly that the law "
+        "must change": "Kosuke Nagata"
+    }
+
+
+def test_a_quote_in_the_next_sentence_is_its_own_quote_of_the_same_speaker() -> None:
+    facts = facts_of(
+        'Yui Matsuda, 41, lives in Kitakyushu with her partner Saki Ogawa. "We want to hold hands '
+        'in the hospital," Matsuda said. "It\'s a small thing, but it\'s everything to us."'
+    )
+    assert quotes(facts) == {
+        "We want to hold hands in the hospital": "Yui Matsuda",
+        "It's a small thing, but it's everything to us": "Yui Matsuda",
+    }
+
+
+def test_a_name_inside_a_quote_is_not_its_speaker() -> None:
+    facts = facts_of(
+        "Ren Ishiguro, 41, had surgery two years ago. Haruto Kanzaki waited outside. "
+        '"The hospital would not let Haruto sign anything. With this card, that should not '
+        'happen again," he said.'
+    )
+    assert set(quotes(facts).values()) == {"Haruto Kanzaki"} or set(quotes(facts).values()) == {
+        "Ren Ishiguro"
+    }
+    assert "Haruto" not in quotes(facts).values()
+
+
+def test_the_court_refers_to_the_court_named_before() -> None:
+    facts = facts_of(
+        "The Nagoya High Court heard the appeal. The court said on Friday that the ban was "
+        "unconstitutional."
+    )
+    ruling = one(facts, "ruling")
+    assert key(ruling.get("court")) == "nagoya-high-court"
+    assert ruling.get("outcome") == "unconstitutional"
+
+
+def test_a_rejected_claim_of_unconstitutionality_is_a_constitutional_ruling() -> None:
+    facts = facts_of(
+        "The Osaka District Court on Monday rejected the claim that the ban violates the "
+        "constitution."
+    )
+    assert one(facts, "ruling").get("outcome") == "constitutional"
+
+
+def test_a_court_cited_after_following_shares_the_outcome() -> None:
+    facts = facts_of(
+        "Earlier this month, the Nagoya High Court found the lack of legal recognition "
+        "unconstitutional, following the Sapporo High Court in March last year."
+    )
+    rulings = {key(f.get("court")): f for f in of_kind(facts, "ruling")}
+    assert rulings["sapporo-high-court"].get("outcome") == "unconstitutional"
+    assert rulings["sapporo-high-court"].get("date").kind == "month_last_year"  # type: ignore[union-attr]
+
+
+def test_a_modal_statement_is_no_ruling() -> None:
+    facts = facts_of("The Supreme Court is expected to rule that the ban is unconstitutional.")
+    assert of_kind(facts, "ruling") == []
+
+
+def test_an_assembly_named_around_its_place() -> None:
+    facts = facts_of(
+        '"Questions of family should be decided by parliament," said Toru Fujimoto, a member of '
+        "the Kobe city assembly."
+    )
+    office = one(facts, "office")
+    assert office.get("role") == "assembly-member"
+    assert key(office.get("jurisdiction")) == "kobe"
+
+
+def test_no_legal_weight_in_matters_such_as_is_not_granted() -> None:
+    facts = facts_of(
+        "Sendai began its partnership system in 2023. However, the certificates carry no legal "
+        "weight in matters such as inheritance, taxation or child custody."
+    )
+    granted = {f.get("benefit"): f.get("granted") for f in of_kind(facts, "benefit")}
+    assert granted == {"inheritance": False, "tax": False, "parental-rights": False}
+
+
+def test_a_future_start_is_read_forward() -> None:
+    system = one(
+        facts_of("Tokyo Governor Yuriko Koike said the partnership system will start in November."),
+        "system",
+    )
+    start = system.get("start")
+    assert isinstance(start, DateExpr) and start.future
+    from kg.dates import resolve_expr
+
+    assert resolve_expr(start, PartialDate(2022, 6, 1)) == PartialDate(2022, 11)
+
+
+def test_an_official_who_issues_certificates_does_not_receive_one() -> None:
+    facts = facts_of(
+        "Sapporo Mayor Katsuhiro Akimoto said the city had issued certificates to more than 300 "
+        "couples."
+    )
+    assert of_kind(facts, "certificate") == []
+
+
+def test_a_city_the_gazetteer_lacks_is_learnt_from_its_phrase() -> None:
+    facts = facts_of("They live in the Ibaraki city of Tsukuba with their two cats.")
+    places = {name(f.get("jurisdiction")) for f in of_kind(facts, "place")}
+    assert {"Ibaraki", "Tsukuba"} <= places
+
+
+def test_a_place_named_surname_after_a_given_name_is_a_person() -> None:
+    facts = facts_of('Their lawyer, Ryo Miyazaki, called the decision "a half victory".')
+    assert quotes(facts) == {"a half victory": "Ryo Miyazaki"}
+    assert "Miyazaki" not in {name(f.get("jurisdiction")) for f in of_kind(facts, "place")}
+
+
+def test_two_polls_in_one_sentence() -> None:
+    facts = facts_of(
+        "An Asahi Shimbun poll in February 2023 found 72% in favor and 18% opposed, and a "
+        "Yomiuri Shimbun survey the same year put support at 57% and opposition at 31%."
+    )
+    polls = {name(f.get("org")): (f.get("support"), f.get("oppose")) for f in of_kind(facts, "poll")}
+    assert polls == {"Asahi Shimbun": (72.0, 18.0), "Yomiuri Shimbun": (57.0, 31.0)}

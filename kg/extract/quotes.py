@@ -43,13 +43,18 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
             or _governing(ctx, quote, inside)
             or _speech_before(ctx, quote, inside)
         )
-        if speaker is None and previous is not None and _continues(ctx, previous[0], quote):
+        if previous is not None and _continues(ctx, previous[0], quote):
             same_sentence = quote.first.index == previous[0].last.index
-            if said and said[-1][0][-1] is previous[0] and same_sentence:
+            if (
+                said
+                and said[-1][0][-1] is previous[0]
+                and same_sentence
+                and speaker in (None, previous[1])
+            ):
                 said[-1][0].append(quote)  # '"…," she said, "…"': one quote in two parts
                 previous = (quote, previous[1])
                 continue
-            speaker = previous[1]
+            speaker = speaker or previous[1]
         if speaker is None:
             previous = None
             continue
