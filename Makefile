@@ -7,13 +7,18 @@ SEEDS  := seeds
 GRAPH  := graphs/kg.ttl
 PAGE   := graphs/kg.html
 # Debian packages the test suite drives (installed by apt-get when CI=true).
-APT_PACKAGES := chromium
+APT_PACKAGES := chromium raptor2-utils serdi virtuoso-opensource-7-bin
 
-.PHONY: graph test install install-test lint system-packages clean
+.PHONY: graph test install install-test lint system-packages clean docs
 
 graph: $(VENV)/.installed
 	$(PY) -m kg build $(SEEDS) -o $(GRAPH)
 	$(PY) -m kg viz -g $(GRAPH) -o $(PAGE)
+
+# Screenshots of the graph page and the ontology page for the README (docs/*.png), taken in
+# Debian's chromium with the test tooling.
+docs: graph $(VENV)/.installed-test system-packages
+	$(PY) docs/make_screenshots.py --page $(PAGE) --out docs
 
 test: $(VENV)/.installed-test system-packages
 	$(PY) -m ruff check kg tests

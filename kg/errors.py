@@ -39,6 +39,41 @@ class E(StrEnum):
     # graph page
     E401 = "no node matches --focus {focus!r}; give a label or an IRI"
     E402 = "bad option: {reason}"
+    E403 = "--ontology draws the whole ontology; it takes no {options}"
+    E404 = "ontology file {path} not found; give one with --graph"
+    # remote endpoints
+    E601 = "cannot connect to {url}: {reason}"
+    E602 = "{url} answered HTTP {status} {reason}: {body}"
+    E603 = "{url} refused the credentials of user {user!r} (HTTP 401){hint}"
+    E604 = "{url} needs authentication (HTTP 401); pass --user and --password{hint}"
+    E605 = "{url!r} is not an http:// or https:// URL"
+    E606 = "{url} did not answer within {seconds} s"
+    E607 = "{url} did not answer with {expected}: {reason}"
+    E608 = "a user name needs a password: pass --password or set $KG_ENDPOINT_PASSWORD"
+    E609 = "unknown {what} {name!r}; choose one of: {choices}"
+    E610 = "graph name {iri!r} is not an absolute IRI (the file to upload goes in -g)"
+    # sharded builds
+    E501 = "bad --shard {value!r}: give I/N, whole numbers with 1 <= I <= N (e.g. 2/3)"
+    E502 = "{path}: not a facts file of `kg build --shard`: {reason}"
+    E503 = "the parts do not make one whole build: {reason}"
+    E504 = (
+        "--shard writes the facts of one share, for `kg merge`, not a graph: name the output "
+        "PART.facts.jsonl and leave out --format (got {path})"
+    )
+    E505 = "{path}: a facts file of `kg build --shard`, not an article; skipped (see kg merge)"
+    E506 = "--base does nothing with --shard (facts hold no IRIs yet); give it to `kg merge`"
+    # robustness: oversized input, repeats, the unexpected
+    E701 = "{path}: too large ({size:,} bytes); kg reads files up to {limit:,} bytes"
+    E702 = (
+        "{path}: too long for one article ({length:,} characters{stage}); kg reads articles "
+        "up to {limit:,}; split it into several files"
+    )
+    E703 = "{path}: the same article as {first}; skipped"
+    E704 = "{path}: article id {id!r} is also {other}'s; this one is {new!r}"
+    E705 = "{path}: unexpected error ({error}); skipped. Please report it (--debug shows where)"
+    E706 = "unexpected error ({error}); nothing was written. Please report it (--debug shows where)"
+    E707 = "interrupted; nothing was written"
+    E708 = "bad base IRI {base!r}: {reason}; give an absolute IRI (e.g. https://example.org/id/)"
 
 
 class KGError(Exception):

@@ -2,15 +2,18 @@
 
 Every triple about an entity or fact node is reified by one rdf:Statement that points
 (prov:wasDerivedFrom) to the kg:Sentence nodes stating it; each sentence carries its text
-and character offsets into its kg:Article's body.
+and character offsets into its kg:Article's body. ``to_dataset`` files the triples into
+one named graph per article (see there); ``to_graph`` is their union.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.model import Article, Evidence, NodeRef, PartialDate
@@ -26,15 +29,65 @@ CONCEPTS = {
     "court-level": (KG.CourtLevel, "court_levels"),
 }
 PROPERTIES = {"type": RDF.type, "label": RDFS.label, "altLabel": SKOS.altLabel}
+# graph names under BASE: one graph per article, one for the concepts no article owns
+ARTICLE_GRAPH = "graph/"
+CONCEPT_GRAPH = "concepts"  # not under graph/, so no article id can take the name
+
+
+def to_dataset(kb: KnowledgeBase, base: str | None = None) -> Dataset:
+    """The knowledge base as named graphs: one per article, holding the facts taken from it.
+
+    The graph of article A is ``BASE graph/<A's id>``. It holds every entity or fact triple
+    a sentence of A states, with its rdf:Statement (rdf:subject/predicate/object,
+    kg:extractor) and the statement's prov:wasDerivedFrom links to A's sentences only;
+    A's kg:Sentence nodes and A's kg:Article node. A triple stated in two articles is in
+    both graphs, so each graph is self-contained: its statements point to sentences and an
+    article that are in the same graph. The SKOS concepts (roles, benefits, outcomes,
+    court levels), which no article owns, are in ``BASE concepts``.
+    The union of the graphs is :func:`to_graph`.
+    """
+    ns = base_namespace(base)
+    ds = Dataset()
+    _bind(ds, ns)
+    graphs: dict[URIRef, Graph] = {}
+    for s, p, o, name in _quads(kb, ns):
+        if name not in graphs:
+            graphs[name] = ds.graph(name)
+        graphs[name].add((s, p, o))
+    return ds
 
 
 def to_graph(kb: KnowledgeBase, base: str | None = None) -> Graph:
-    """The RDF graph of a knowledge base, every fact with its provenance."""
+    """The RDF graph of a knowledge base, every fact with its provenance: the union of the
+    named graphs of :func:`to_dataset`."""
     ns = base_namespace(base)
     g = Graph()
+    _bind(g, ns)
+    for s, p, o, _ in _quads(kb, ns):
+        g.add((s, p, o))
+    return g
+
+
+def article_graph(ns: Namespace, article_id: str) -> URIRef:
+    """The name of the graph holding what ``article_id`` states."""
+    return ns[f"{ARTICLE_GRAPH}{article_id}"]
+
+
+def concept_graph(ns: Namespace) -> URIRef:
+    """The name of the graph holding the SKOS concepts, which no article owns."""
+    return ns[CONCEPT_GRAPH]
+
+
+def _bind(g: Graph, ns: Namespace) -> None:
     for prefix, namespace in PREFIXES.items():
         g.bind(prefix, namespace)
     g.bind("id", ns)
+
+
+Quad = tuple[URIRef, URIRef, URIRef | Literal, URIRef]
+
+
+def _quads(kb: KnowledgeBase, ns: Namespace) -> Iterator[Quad]:
     concepts: set[NodeRef] = set()
     sentences: set[Evidence] = set()
     for node in kb.sorted_nodes():
@@ -46,25 +99,28 @@ def to_graph(kb: KnowledgeBase, base: str | None = None) -> Graph:
             obj = _object(ns, prop, value)
             if isinstance(value, NodeRef) and value.kind in CONCEPTS:
                 concepts.add(value)
-            g.add((subject, predicate, obj))
             statement = ns[f"statement/s{_digest(subject, predicate, obj)}"]
-            g.add((statement, RDF.type, RDF.Statement))
-            g.add((statement, RDF.subject, subject))
-            g.add((statement, RDF.predicate, predicate))
-            g.add((statement, RDF.object, obj))
-            for ev in support.evidence:
-                g.add((statement, PROV.wasDerivedFrom, _sentence_iri(ns, ev)))
-                sentences.add(ev)
-            for extractor in sorted(support.extractors):
-                g.add((statement, KG.extractor, Literal(extractor)))
-    for ev in sentences:
-        _add_sentence(g, ns, ev)
-    used = {ev.article for ev in sentences}
-    for aid in sorted(used):
-        _add_article(g, ns, kb.articles[aid])
+            by_article: dict[str, list[Evidence]] = defaultdict(list)
+            for ev in support.evidence:  # never empty: a Support is made with its evidence
+                by_article[ev.article].append(ev)
+            for aid in sorted(by_article):
+                name = article_graph(ns, aid)
+                yield subject, predicate, obj, name
+                yield statement, RDF.type, RDF.Statement, name
+                yield statement, RDF.subject, subject, name
+                yield statement, RDF.predicate, predicate, name
+                yield statement, RDF.object, obj, name
+                for ev in by_article[aid]:
+                    yield statement, PROV.wasDerivedFrom, _sentence_iri(ns, ev), name
+                    sentences.add(ev)
+                for extractor in sorted(support.extractors):
+                    yield statement, KG.extractor, Literal(extractor), name
+    for ev in sorted(sentences, key=lambda e: (e.article, e.start, e.end, e.text)):
+        yield from _sentence(ns, ev, article_graph(ns, ev.article))
+    for aid in sorted({ev.article for ev in sentences}):
+        yield from _article(ns, kb.articles[aid], article_graph(ns, aid))
     for ref in sorted(concepts):
-        _add_concept(g, ns, ref)
-    return g
+        yield from _concept(ns, ref, concept_graph(ns))
 
 
 def iri(ns: Namespace, ref: NodeRef) -> URIRef:
@@ -112,37 +168,37 @@ def _sentence_iri(ns: Namespace, ev: Evidence) -> URIRef:
     return ns[f"sentence/{ev.article}-{ev.start}-{ev.end}"]
 
 
-def _add_sentence(g: Graph, ns: Namespace, ev: Evidence) -> None:
+def _sentence(ns: Namespace, ev: Evidence, graph: URIRef) -> Iterator[Quad]:
     s = _sentence_iri(ns, ev)
-    g.add((s, RDF.type, KG.Sentence))
-    g.add((s, KG.sentenceText, Literal(ev.text)))
-    g.add((s, KG.beginIndex, Literal(ev.start, datatype=XSD.integer)))
-    g.add((s, KG.endIndex, Literal(ev.end, datatype=XSD.integer)))
-    g.add((s, KG.inArticle, ns[f"article/{ev.article}"]))
+    yield s, RDF.type, KG.Sentence, graph
+    yield s, KG.sentenceText, Literal(ev.text), graph
+    yield s, KG.beginIndex, Literal(ev.start, datatype=XSD.integer), graph
+    yield s, KG.endIndex, Literal(ev.end, datatype=XSD.integer), graph
+    yield s, KG.inArticle, ns[f"article/{ev.article}"], graph
 
 
-def _add_article(g: Graph, ns: Namespace, article: Article) -> None:
+def _article(ns: Namespace, article: Article, graph: URIRef) -> Iterator[Quad]:
     a = ns[f"article/{article.id}"]
-    g.add((a, RDF.type, KG.Article))
-    g.add((a, DCTERMS.source, Literal(article.source)))
-    g.add((a, SCHEMA.articleBody, Literal(article.text)))
+    yield a, RDF.type, KG.Article, graph
+    yield a, DCTERMS.source, Literal(article.source), graph
+    yield a, SCHEMA.articleBody, Literal(article.text), graph
     if article.title:
-        g.add((a, DCTERMS.title, Literal(article.title)))
-        g.add((a, RDFS.label, Literal(article.title)))
+        yield a, DCTERMS.title, Literal(article.title), graph
+        yield a, RDFS.label, Literal(article.title), graph
     else:
-        g.add((a, RDFS.label, Literal(article.source.rsplit("/", 1)[-1])))
+        yield a, RDFS.label, Literal(article.source.rsplit("/", 1)[-1]), graph
     if article.url:
-        g.add((a, SCHEMA.url, Literal(article.url, datatype=XSD.anyURI)))
+        yield a, SCHEMA.url, Literal(article.url, datatype=XSD.anyURI), graph
     if article.published:
         d = PartialDate.parse(article.published[:10])
-        g.add((a, DCTERMS.date, date_literal(d)))
+        yield a, DCTERMS.date, date_literal(d), graph
 
 
-def _add_concept(g: Graph, ns: Namespace, ref: NodeRef) -> None:
+def _concept(ns: Namespace, ref: NodeRef, graph: URIRef) -> Iterator[Quad]:
     cls, table = CONCEPTS[ref.kind]
     row = getattr(gazetteer(), table).get(ref.slug, {"label": ref.slug})
     c = iri(ns, ref)
-    g.add((c, RDF.type, cls))
-    g.add((c, RDF.type, SKOS.Concept))
-    g.add((c, SKOS.prefLabel, Literal(row["label"])))
-    g.add((c, RDFS.label, Literal(row["label"])))
+    yield c, RDF.type, cls, graph
+    yield c, RDF.type, SKOS.Concept, graph
+    yield c, SKOS.prefLabel, Literal(row["label"]), graph
+    yield c, RDFS.label, Literal(row["label"]), graph

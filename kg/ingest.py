@@ -16,12 +16,14 @@ import calendar
 import codecs
 import hashlib
 import json
+import logging
 import os
 import re
+import stat
 import unicodedata
 from collections import deque
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -32,6 +34,8 @@ from lxml import etree, html
 from kg.errors import E, KGError
 from kg.model import Article
 from kg.resources import load_json
+
+log = logging.getLogger(__name__)
 
 _WHITESPACE = re.compile(r"\s+")
 _WORDY = re.compile(r"[^\W_]")
@@ -45,6 +49,20 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _BR = "\x00"  # stands for <br>; input text never holds NUL (it is refused as binary)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters XML (and so lxml) refuses: C0 controls but tab and line ends, U+FFFE, U+FFFF.
+# Those that are whitespace become a space, the others go.
+_NOT_XML = {
+    c: " " if chr(c).isspace() else None
+    for c in [*range(0x20), 0xFFFE, 0xFFFF]
+    if chr(c) not in "\t\n\r"
+}
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 _JSON_TYPES = {str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 
 
@@ -88,6 +106,11 @@ class _Rules:
             **{k: v for k, v in raw["ftfy"].items() if not k.startswith("_")}
         )
         self.invisible = re.compile("[" + re.escape(raw["invisible_characters"]) + "]")
+
+        limits = raw["limits"]
+        self.max_file_bytes: int = limits["max_file_bytes"]
+        self.max_source_chars: int = limits["max_source_chars"]
+        self.max_article_chars: int = limits["max_article_chars"]
 
         binary = raw["binary"]
         self.sample_bytes: int = binary["sample_bytes"]
@@ -178,19 +201,35 @@ RULES = _Rules(load_json("ingest.json"))
 # --- public API -------------------------------------------------------------------------
 
 
-def iter_paths(paths: Sequence[Path]) -> list[Path]:
+def iter_paths(
+    paths: Sequence[Path], on_error: Callable[[KGError], None] | None = None
+) -> list[Path]:
     """The files named by ``paths``: files as given, folders searched recursively.
 
     Inside folders hidden files and folders (names starting with ".") are skipped; each
-    folder's files come sorted. A file reached twice is listed once.
+    folder's files come sorted. A file reached twice is listed once. A path that does not
+    exist (E001) or a folder that cannot be listed (E002) is an error; with ``on_error``
+    it is passed there instead and the other paths are still listed.
     """
+
+    def fail(error: KGError) -> None:
+        if on_error is None:
+            raise error
+        on_error(error)
+
     found: list[Path] = []
     seen: set[Path] = set()
     for given in paths:
         path = Path(given)
-        if not path.exists():
-            raise KGError(E.E001, path=str(path))
-        files = _walk_folder(path) if path.is_dir() else [path]
+        try:
+            exists = path.exists()
+        except OSError as exc:
+            fail(KGError(E.E002, path=str(path), reason=exc.strerror or str(exc)))
+            continue
+        if not exists:
+            fail(KGError(E.E001, path=str(path)))
+            continue
+        files = _walk_folder(path, fail) if path.is_dir() else [path]
         for file in files:
             if file not in seen:
                 seen.add(file)
@@ -198,29 +237,102 @@ def iter_paths(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
-def read_file(path: Path) -> list[Article]:
-    """The articles in one file: one, or one per record of a JSON list or JSON Lines file."""
+def read_file(path: Path, errors: list[KGError] | None = None) -> list[Article]:
+    """The articles in one file: one, or one per record of a JSON list or JSON Lines file.
+
+    A file that gives no article raises its KGError. So does a bad record of a file of
+    several, unless ``errors`` is given: then the record's error is appended there and the
+    other records are still read.
+    """
     source = str(path)
     path = Path(path)
     try:
-        if not path.exists():
-            raise KGError(E.E001, path=source)
-        if path.is_dir():
+        info = path.stat()  # follows a link: the kind and size of what is read
+        if stat.S_ISDIR(info.st_mode):
             raise KGError(E.E002, path=source, reason="it is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            # reading a pipe or a device would wait, or never end
+            kind = next((k for test, k in _FILE_KINDS if test(info.st_mode)), "special")
+            raise KGError(E.E002, path=source, reason=f"not a regular file but {kind}")
+        if info.st_size > RULES.max_file_bytes:
+            raise KGError(E.E701, path=source, size=info.st_size, limit=RULES.max_file_bytes)
         data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise KGError(E.E001, path=source) from exc
     except OSError as exc:
         raise KGError(E.E002, path=source, reason=exc.strerror or str(exc)) from exc
-    return read_text(data, source)
+    return read_text(data, source, errors)
 
 
-def read_text(data: str | bytes, source: str) -> list[Article]:
+def read_text(
+    data: str | bytes, source: str, errors: list[KGError] | None = None
+) -> list[Article]:
     """Like :func:`read_file` for content already in memory; ``source`` names it."""
-    text = _decode(data, source) if isinstance(data, bytes) else data
+    text = _decode(data, source) if isinstance(data, bytes) else _SURROGATE.sub("\ufffd", data)
     if "\x00" in text:
         raise KGError(E.E004, path=source, kind="contains NUL characters")
     if not RULES.invisible.sub("", text).strip():
         raise KGError(E.E003, path=source)
-    return _articles(text.lstrip("\ufeff"), source)
+    return _articles(text.lstrip("\ufeff"), source, errors)
+
+
+def read_corpus_file(path: Path, warn: Callable[[KGError], None]) -> list[Article]:
+    """:func:`read_file` for a build that goes on whatever one file holds.
+
+    Every problem is passed to ``warn``, never raised: the file's error, each bad record's,
+    and any other exception as E705 (a bug in kg must not stop a build of thousands of
+    files). The traceback of each is logged at DEBUG level.
+    """
+    errors: list[KGError] = []
+    articles: list[Article] = []
+    try:
+        articles = read_file(path, errors)
+    except KGError as exc:
+        errors.append(exc)
+    except Exception as exc:
+        error = KGError(E.E705, path=str(path), error=_describe(exc))
+        error.__cause__ = exc
+        errors.append(error)
+    for error in errors:
+        log.debug("%s", error, exc_info=error.__cause__ or error)
+        warn(error)
+    return articles
+
+
+def distinct_articles(
+    articles: Iterable[Article], warn: Callable[[KGError], None]
+) -> list[Article]:
+    """``articles`` with each text once and each id once, whatever order they come in.
+
+    Of articles with the same text the one whose source sorts first is kept; each other one
+    is an E703 warning. Of articles that share an id but not a text ("a.txt" and "a.html"
+    are both "a") the one whose source sorts first keeps it; each other one gets the id
+    with a suffix made from its source, and an E704 warning. The rest keep their order.
+    """
+    given = list(articles)
+    by_text: dict[str, Article] = {}
+    for article in sorted(given, key=lambda a: a.source):
+        first = by_text.setdefault(article.text, article)
+        if first is not article:
+            warn(KGError(E.E703, path=article.source, first=first.source))
+    kept = sorted(by_text.values(), key=lambda a: a.source)
+    taken = {a.id for a in kept}
+    owner: dict[str, Article] = {}
+    renamed: dict[int, Article] = {}  # by id() of the article renamed
+    for article in kept:
+        if article.id not in owner:
+            owner[article.id] = article
+            continue
+        digest = hashlib.sha256(article.source.encode("utf-8")).hexdigest()
+        size = 8
+        while (new := f"{article.id}-{digest[:size]}") in taken:
+            size += 4
+        taken.add(new)
+        other = owner[article.id].source
+        warn(KGError(E.E704, path=article.source, id=article.id, other=other, new=new))
+        renamed[id(article)] = replace(article, id=new)
+    survivors = {id(a) for a in kept}
+    return [renamed.get(id(a), a) for a in given if id(a) in survivors]
 
 
 def article_id(source: str) -> str:
@@ -247,12 +359,13 @@ def parse_date(value: str) -> str | None:
 # --- files and bytes --------------------------------------------------------------------
 
 
-def _walk_folder(folder: Path) -> list[Path]:
-    def fail(exc: OSError) -> None:
-        raise KGError(E.E002, path=exc.filename or str(folder), reason=exc.strerror or str(exc))
+def _walk_folder(folder: Path, fail: Callable[[KGError], None]) -> list[Path]:
+    def error(exc: OSError) -> None:
+        path = exc.filename or str(folder)
+        fail(KGError(E.E002, path=path, reason=exc.strerror or str(exc)))
 
     files: list[Path] = []
-    for directory, subdirs, names in os.walk(folder, onerror=fail):
+    for directory, subdirs, names in os.walk(folder, onerror=error):
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
         files.extend(Path(directory, n) for n in names if not n.startswith("."))
     return sorted(files)
@@ -333,11 +446,12 @@ class _Draft:
     hints: set[str] = field(default_factory=set)
 
 
-def _articles(text: str, source: str) -> list[Article]:
+def _articles(text: str, source: str, errors: list[KGError] | None) -> list[Article]:
     base = article_id(source)
     head = text.lstrip()
     if RULES.json_object.match(head) or RULES.json_list.match(head):
-        return _from_json(head, source, base)
+        return _from_json(head, source, base, errors)
+    _check_source_length(len(text), source)
     if RULES.html_page.search(text):
         draft = _page_draft(text, source)
     elif RULES.html_fragment.search(text):
@@ -363,10 +477,16 @@ def _plain_draft(text: str) -> _Draft:
     return _Draft(blocks, guess_title=True)
 
 
+def _check_source_length(length: int, source: str) -> None:
+    if length > RULES.max_source_chars:
+        limit = RULES.max_source_chars
+        raise KGError(E.E702, path=source, length=length, stage=" before cleaning", limit=limit)
+
+
 def _fragment_draft(text: str, source: str) -> _Draft:
     draft = _Draft()
     try:
-        root = html.fragment_fromstring(text, create_parent="div")
+        root = html.fragment_fromstring(text.translate(_NOT_XML), create_parent="div")
     except (etree.ParserError, ValueError) as exc:
         raise KGError(E.E007, path=source) from exc
     etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
@@ -393,7 +513,7 @@ def _list_draft(items: list[str], source: str) -> _Draft:
 
 def _page_draft(text: str, source: str) -> _Draft:
     try:
-        doc = html.document_fromstring(_XML_DECLARATION.sub("", text, count=1))
+        doc = html.document_fromstring(_XML_DECLARATION.sub("", text, count=1).translate(_NOT_XML))
     except (etree.ParserError, ValueError) as exc:
         raise KGError(E.E007, path=source) from exc
     etree.strip_elements(doc, etree.Comment, etree.ProcessingInstruction, with_tail=False)
@@ -455,7 +575,7 @@ def _jsonld_articles(doc: html.HtmlElement) -> list[dict[str, Any]]:
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
         try:
-            queue: deque[Any] = deque([json.loads(script.text or "")])
+            queue: deque[Any] = deque([_parse_json(script.text or "")])
         except ValueError:
             continue
         while queue:
@@ -469,7 +589,8 @@ def _jsonld_articles(doc: html.HtmlElement) -> list[dict[str, Any]]:
                     isinstance(t, str) and t.rpartition("/")[2] in RULES.jsonld_types for t in types
                 ):
                     articles.append(item)
-                queue.extend(item.get("@graph") or [])
+                inner = item.get("@graph")
+                queue.extend(inner if isinstance(inner, list) else [inner])
     return articles
 
 
@@ -515,6 +636,8 @@ def _strip_boilerplate(root: html.HtmlElement, protected: set[Any], hints: set[s
     for el in list(root.iter()):
         if el in protected or not isinstance(el.tag, str) or _detached(el, root):
             continue
+        if el.getparent() is None:
+            continue  # the document itself, whatever its class says
         kind = _removal_kind(el, flagged)
         if kind is None:
             continue
@@ -587,34 +710,59 @@ def _html_blocks(root: html.HtmlElement) -> list[_Block]:
 # --- JSON -------------------------------------------------------------------------------
 
 
-def _from_json(text: str, source: str, base: str) -> list[Article]:
+def _from_json(
+    text: str, source: str, base: str, errors: list[KGError] | None
+) -> list[Article]:
     value, lines = _load_json(text, source)
     if lines:
-        return [_record(obj, source, base, n) for n, obj in enumerate(value, 1)]
+        return _records(value, source, base, errors)
     if isinstance(value, dict):
         if _field(value, "text") is None:
             for key in RULES.containers:
                 inner = value.get(key)
                 if isinstance(inner, list) and inner and all(isinstance(r, dict) for r in inner):
-                    return [_record(obj, source, base, n) for n, obj in enumerate(inner, 1)]
+                    return _records(inner, source, base, errors)
         return [_record(value, source, base, None)]
     if isinstance(value, list):
         if not value:
             raise KGError(E.E007, path=source)
         if all(isinstance(item, str) for item in value):
+            _check_source_length(sum(len(item) for item in value), source)
             return [_finish(_list_draft(value, source), base, source)]
         if all(isinstance(item, dict) for item in value):
-            return [_record(obj, source, base, n) for n, obj in enumerate(value, 1)]
+            return _records(value, source, base, errors)
         reason = "a list must hold only objects or only strings"
     else:
         reason = f"expected an object or a list, found {_JSON_TYPES.get(type(value), 'a value')}"
     raise KGError(E.E006, path=source, reason=reason)
 
 
+def _records(
+    records: list[dict[str, Any] | KGError],
+    source: str,
+    base: str,
+    errors: list[KGError] | None,
+) -> list[Article]:
+    """The article of each record (numbered from 1); a record that fails (or a JSON Lines
+    line that is not an object) raises, or goes to ``errors`` when that is given."""
+    articles: list[Article] = []
+    for n, record in enumerate(records, 1):
+        try:
+            if isinstance(record, KGError):
+                raise record
+            articles.append(_record(record, source, base, n))
+        except KGError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+    return articles
+
+
 def _load_json(text: str, source: str) -> tuple[Any, bool]:
-    """The parsed document, and whether it was JSON Lines (then a list of objects)."""
+    """The parsed document, and whether it was JSON Lines: then a list with an object, or
+    the error, for each line that is not blank."""
     try:
-        return json.loads(text), False
+        return _parse_json(text), False
     except json.JSONDecodeError as exc:
         error = exc
     if text.startswith("["):
@@ -624,21 +772,35 @@ def _load_json(text: str, source: str) -> tuple[Any, bool]:
             pass
     numbered = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
     if text.startswith("{") and len(numbered) > 1:
-        records = []
+        records: list[dict[str, Any] | KGError] = []
         for n, line in numbered:
             try:
-                record = json.loads(line)
+                record = _parse_json(line)
             except json.JSONDecodeError as exc:
                 if not records:
                     break  # not even the first line is JSON: report the document's error
-                raise KGError(E.E006, path=source, reason=f"line {n}: {exc.msg}") from exc
+                records.append(KGError(E.E006, path=source, reason=f"line {n}: {exc.msg}"))
+                continue
             if not isinstance(record, dict):
-                raise KGError(E.E006, path=source, reason=f"line {n}: expected an object")
+                reason = f"line {n}: expected an object"
+                records.append(KGError(E.E006, path=source, reason=reason))
+                continue
             records.append(record)
         else:
             return records, True
     reason = f"line {error.lineno} column {error.colno}: {error.msg}"
     raise KGError(E.E006, path=source, reason=reason)
+
+
+def _parse_json(text: str) -> Any:
+    """``json.loads``, failing only with JSONDecodeError (also for nesting too deep for the
+    parser, or a number too long to convert)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except (ValueError, RecursionError) as exc:
+        raise json.JSONDecodeError(str(exc), text, 0) from exc
 
 
 def _field(record: dict[str, Any], kind: str) -> Any:
@@ -663,6 +825,8 @@ def _record(record: dict[str, Any], source: str, base: str, n: int | None) -> Ar
     if text is None:
         fields = ", ".join(RULES.fields["text"])
         raise KGError(E.E005, path=source, index=n or 1, fields=fields)
+    where = source if n is None else f"{source}#{n}"
+    _check_source_length(len(text) if isinstance(text, str) else sum(map(len, text)), where)
     if isinstance(text, list):
         draft = _list_draft(text, source)
     elif RULES.html_fragment.search(text):
@@ -734,6 +898,9 @@ def _finish(draft: _Draft, ident: str, source: str) -> Article:
             body.append(paragraph)
     if not body:
         raise KGError(E.E007, path=source)
+    length = sum(map(len, body)) + 2 * (len(body) - 1)
+    if length > RULES.max_article_chars:
+        raise KGError(E.E702, path=source, length=length, stage="", limit=RULES.max_article_chars)
     if published is None:
         published = _dateline_date(body[0])
     return Article(
@@ -912,6 +1079,11 @@ def _whole_date(text: str) -> str | None:
     start, end, iso = found[0]
     residue = RULES.date_residue
     return iso if residue.fullmatch(text[:start]) and residue.fullmatch(text[end:]) else None
+
+
+def _describe(exc: BaseException, limit: int = 200) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _copyright_years(text: str, pattern: re.Pattern[str]) -> list[str]:

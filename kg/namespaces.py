@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 
+import pyoxigraph
 from rdflib import Namespace
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace
 from rdflib.term import URIRef
+
+from kg.errors import E, KGError
 
 ONTOLOGY_IRI = "https://w3id.org/kg-jp-partnership/ontology"
 DEFAULT_BASE = "https://w3id.org/kg-jp-partnership/id/"
@@ -94,10 +97,14 @@ class KG(DefinedNamespace):
 
 
 def base_namespace(base: str | None = None) -> Namespace:
-    """The namespace for instance IRIs: ``base``, else $KG_BASE, else DEFAULT_BASE."""
-    base = base or os.environ.get("KG_BASE") or DEFAULT_BASE
-    if not base.endswith(("/", "#")):
-        base += "/"
+    """The namespace for instance IRIs: ``base``, else $KG_BASE, else DEFAULT_BASE;
+    E708 when it is not an absolute IRI."""
+    given = base or os.environ.get("KG_BASE") or DEFAULT_BASE
+    base = given if given.endswith(("/", "#")) else given + "/"
+    try:
+        pyoxigraph.NamedNode(base + "a")  # the IRI grammar of RFC 3987, as triplestores check it
+    except ValueError as error:
+        raise KGError(E.E708, base=given, reason=error) from None
     return Namespace(base)
 
 

@@ -8,7 +8,7 @@ spaCy's own PERSON, DATE, PERCENT and CARDINAL entities are kept.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -36,9 +36,14 @@ class Gazetteer:
     # a name that several jurisdictions share ("Osaka": prefecture and city) -> their ids
     same_name: dict[str, list[str]] = field(default_factory=dict)
 
+    def for_article(self) -> Gazetteer:
+        """A copy that one article (or one resolution) may teach new places with
+        learn_place, leaving the shared gazetteer as it is on disk."""
+        return replace(self, jurisdictions=dict(self.jurisdictions))
+
     def learn_place(self, label: str, parent: str | None) -> str:
         """A municipality the gazetteer lacks but the text introduces as one ("the Ibaraki
-        city of Tsukuba"): it joins the gazetteer for the rest of the run."""
+        city of Tsukuba"); call it on a for_article() copy."""
         key = "m-" + "".join(c if c.isalnum() else "-" for c in label.lower())
         if key not in self.jurisdictions:
             self.jurisdictions[key] = {

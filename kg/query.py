@@ -50,8 +50,13 @@ __all__ = [
 QUERIES_DIR = Path(kg.__file__).parent.parent / "queries"
 QUERY_SUFFIXES = (".rq", ".sparql")
 
-# Words that only SPARQL text (not a query name or a file path) contains.
-_SPARQL_KEYWORD = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE|PREFIX|BASE)\b", re.IGNORECASE)
+# Words that only SPARQL text (not a query name or a file path) contains. The update
+# words are here so that `kg query "LOAD <...>"` is refused as what it is (E105, E107).
+_SPARQL_KEYWORD = re.compile(
+    r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE|PREFIX|BASE"
+    r"|LOAD|INSERT|DELETE|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b",
+    re.IGNORECASE,
+)
 
 # suffix -> (rdflib format, name for people, holds named graphs)
 GRAPH_FORMATS: dict[str, tuple[str, str, bool]] = {

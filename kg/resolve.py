@@ -62,18 +62,27 @@ class KnowledgeBase:
 
 
 def resolve(results: Iterable[tuple[Article, list[Fact]]]) -> KnowledgeBase:
-    """Merge the facts of every article into one knowledge base."""
+    """Merge the facts of every article into one knowledge base.
+
+    The articles are taken in the order of their text's digest, not in the order given:
+    where resolution depends on order (the first article to name a ruling gives its label),
+    the same articles give the same graph whatever their order or file names.
+    """
     kb = KnowledgeBase()
     facts: list[Fact] = []
-    for article, found in results:
+    for article, found in sorted(results, key=lambda pair: _reading_order(pair[0])):
         kb.articles[article.id] = article
         facts.extend(found)
     return _Resolver(kb, facts, gazetteer()).run()
 
 
+def _reading_order(article: Article) -> tuple[str, str]:
+    return hashlib.sha256(article.text.encode("utf-8")).hexdigest(), article.id
+
+
 class _Resolver:
     def __init__(self, kb: KnowledgeBase, facts: list[Fact], gaz: Gazetteer) -> None:
-        self.kb, self.facts, self.gaz = kb, facts, gaz
+        self.kb, self.facts, self.gaz = kb, facts, gaz.for_article()
         self.people: dict[str, str] = {}
         self.mentioned: set[str] = set()
         self.court_seats: dict[NodeRef, str] = {}
@@ -81,6 +90,7 @@ class _Resolver:
     # ------------------------------------------------------------------ orchestration
 
     def run(self) -> KnowledgeBase:
+        self._learn_places()
         self.people = self._person_names()
         self._anchor_articles()
         self.mentioned = {
@@ -96,6 +106,31 @@ class _Resolver:
         self._finish_certificates()
         self._pick_single_values()
         return self.kb
+
+    # ------------------------------------------------------------------ places
+
+    def _learn_places(self) -> None:
+        """Municipalities the gazetteer lacks, as the articles introduce them; where they
+        disagree on the parent, the one most of them state (then the first by name)."""
+        parents: dict[str, Counter[str]] = defaultdict(Counter)
+        labels: dict[str, str] = {}
+        for f in self.facts:
+            if f.kind == "new_place":
+                ref = f.get("jurisdiction")
+                if isinstance(ref, Ref) and ref.key:
+                    labels[ref.key] = ref.name
+                    parents[ref.key][str(f.get("parent") or "")] += 1
+        for key in sorted(labels):
+            counts = parents[key]
+            parent = min(counts, key=lambda p: (-counts[p], p == "", p)) or None
+            self.gaz.jurisdictions[key] = {
+                "id": key,
+                "label": labels[key],
+                "kind": "municipality",
+                "parent": parent if parent in self.gaz.jurisdictions else None,
+                "aliases": [],
+                "learned": True,
+            }
 
     # ------------------------------------------------------------------ people
 

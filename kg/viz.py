@@ -9,7 +9,11 @@ holdings, articles). rdf:Statement and kg:Sentence nodes are not drawn: they sup
 evidence shown for each fact. Literals and SKOS concepts (roles, benefits, outcomes, court
 levels) are values in a node's details, not nodes, so that a shared concept such as
 "unconstitutional" does not become a hub. Links from an entity to the articles it was read
-from are drawn dashed and hidden until the page's "article links" box is ticked.
+from are drawn dashed, and only once the page's "article links" box is ticked.
+
+build_ontology draws an OWL ontology in the same page (kg viz --ontology): classes as nodes,
+object properties as edges from domain to range, subclass edges dashed
+(kg/data/viz/ontology.json).
 
 Every string from the graph reaches the page inside one JSON blob with "<", ">" and "&"
 escaped, and the page script inserts it with textContent only: article text is data, never
@@ -37,7 +41,8 @@ import pyvis
 from networkx.algorithms.link_analysis.pagerank_alg import _pagerank_python
 from pyvis.network import Network
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
+from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 
 from kg.namespaces import KG, SCHEMA
 from kg.serialize import write_atomic
@@ -46,6 +51,7 @@ DATA_DIR = Path(__file__).parent / "data" / "viz"
 VIS_DIR = Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2"
 
 PYTHON_LAYOUT_ABOVE = 500  # more nodes than this: positions computed here, physics off
+DIM_UP_TO = 2000  # selecting a node dims the others only on pages with at most this many
 SIZE_MIN, SIZE_MAX = 10, 40  # node sizes in px, from PageRank
 LABEL_MAX = 40  # characters of a label drawn on the canvas; the panel shows it whole
 SEED = 7  # for every layout, here and in the browser
@@ -360,15 +366,15 @@ def _component_layout(g: nx.Graph, ranked: list[Any]) -> dict[Any, tuple[float, 
 # -- the page data ------------------------------------------------------------------------
 
 
-def _options(fixed: bool) -> dict[str, Any]:
+def _options(fixed: bool, font: int = 14, spring: int = 110) -> dict[str, Any]:
     """vis-network options; fixed: positions come from Python and physics is off."""
     return {
         "layout": {"randomSeed": SEED, "improvedLayout": not fixed},
-        "nodes": {"borderWidth": 1, "font": {"size": 14, "color": "#222222"}},
+        "nodes": {"borderWidth": 1, "font": {"size": font, "color": "#222222"}},
         "edges": {
             "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}},
             "color": {"color": "#9aa5b1", "highlight": "#333333", "hover": "#333333"},
-            "font": {"size": 10, "color": "#555555", "strokeWidth": 3, "align": "middle"},
+            "font": {"size": font - 4, "color": "#555555", "strokeWidth": 3, "align": "middle"},
             "smooth": {"enabled": False} if fixed else {"enabled": True, "type": "dynamic"},
         },
         "interaction": {"hover": True, "hideEdgesOnDrag": fixed, "tooltipDelay": 300},
@@ -377,7 +383,7 @@ def _options(fixed: bool) -> dict[str, Any]:
         else {
             "enabled": True,
             "solver": "forceAtlas2Based",
-            "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": 110},
+            "forceAtlas2Based": {"gravitationalConstant": -60, "springLength": spring},
             "stabilization": {"enabled": True, "iterations": 400, "fit": True},
         },
     }
@@ -461,15 +467,9 @@ def build(
         if kind == "fact":
             net.add_edge(source, target, id=number, label=label)
         else:
+            # drawn only when the page's "article links" box is ticked
             net.add_edge(
-                source,
-                target,
-                id=number,
-                kind=kind,
-                hidden=True,
-                physics=False,
-                dashes=True,
-                color="#b0b0b0",
+                source, target, id=number, kind=kind, physics=False, dashes=True, color="#b0b0b0"
             )
     net.options = _options(fixed)
     nodes, edges, _, _, _, options = net.get_network_data()
@@ -521,6 +521,8 @@ def build(
             "entities": len(g),
             "links": sum(1 for _, _, _, kind in links if kind == "fact"),
         },
+        "text": _config()["text"],
+        "dim_up_to": DIM_UP_TO,
     }
 
 
@@ -541,6 +543,274 @@ def _article_row(reading: _Reading, article: URIRef, ids: dict[URIRef, int]) -> 
         str(url) if url is not None else None,
         ids.get(article),
     ]
+
+
+# -- the ontology -------------------------------------------------------------------------
+
+CLASS_TYPES = (OWL.Class, RDFS.Class)
+PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, RDF.Property)
+DATATYPE_IRIS = (str(XSD), str(RDFS.Literal), str(RDF.langString), str(RDF.HTML))
+
+
+@cache
+def _ontology_config() -> dict[str, Any]:
+    return json.loads((DATA_DIR / "ontology.json").read_text(encoding="utf-8"))
+
+
+def _text(literal: str) -> str:
+    """A comment's text on one line (Turtle comments are wrapped with newlines)."""
+    return " ".join(literal.split())
+
+
+class _Ontology:
+    """The classes and properties of an OWL or RDFS ontology, read once."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.declared = {
+            c for t in CLASS_TYPES for c in graph.subjects(RDF.type, t) if isinstance(c, URIRef)
+        }
+        self.object_properties: list[URIRef] = []
+        self.datatype_properties: list[URIRef] = []
+        props = {p for t in PROPERTY_TYPES for p in graph.subjects(RDF.type, t)}
+        for prop in sorted(p for p in props if isinstance(p, URIRef)):
+            if (prop, RDF.type, OWL.ObjectProperty) in graph:
+                self.object_properties.append(prop)
+            elif (prop, RDF.type, OWL.DatatypeProperty) in graph or all(
+                self.is_datatype(r) for r in self.ranges(prop)
+            ):
+                self.datatype_properties.append(prop)
+            else:
+                self.object_properties.append(prop)
+        classes = set(self.declared)
+        for c in self.declared:
+            classes.update(self.superclasses(c))
+        for prop in self.object_properties:
+            classes.update(self.domains(prop))
+            classes.update(self.ranges(prop))
+        for prop in self.datatype_properties:
+            classes.update(self.domains(prop))
+        self.classes = sorted(classes)
+
+    def members(self, node: Any) -> list[URIRef]:
+        """node itself, or the members of an owl:unionOf it stands for."""
+        if isinstance(node, URIRef):
+            return [node]
+        union = self.graph.value(node, OWL.unionOf)
+        if union is None:
+            return []
+        return [m for m in Collection(self.graph, union) if isinstance(m, URIRef)]
+
+    def domains(self, prop: URIRef) -> list[URIRef]:
+        return self._classes_of(prop, RDFS.domain)
+
+    def ranges(self, prop: URIRef) -> list[URIRef]:
+        return self._classes_of(prop, RDFS.range)
+
+    def _classes_of(self, prop: URIRef, which: URIRef) -> list[URIRef]:
+        """The classes a domain or range names, a union's in the order it lists them."""
+        found: dict[URIRef, None] = {}
+        listed = (self.members(o) for o in self.graph.objects(prop, which))
+        for group in sorted(listed, key=lambda ms: [str(m) for m in ms]):
+            found.update(dict.fromkeys(group))
+        return list(found)
+
+    def is_datatype(self, iri: URIRef) -> bool:
+        return str(iri).startswith(DATATYPE_IRIS) or (iri, RDF.type, RDFS.Datatype) in self.graph
+
+    def superclasses(self, c: URIRef) -> list[URIRef]:
+        return sorted(o for o in self.graph.objects(c, RDFS.subClassOf) if isinstance(o, URIRef))
+
+    def ancestors(self, c: URIRef) -> set[URIRef]:
+        seen: set[URIRef] = set()
+        todo = [c]
+        while todo:
+            for sup in self.superclasses(todo.pop()):
+                if sup not in seen:
+                    seen.add(sup)
+                    todo.append(sup)
+        return seen
+
+    def disjoint(self, c: URIRef) -> list[URIRef]:
+        """Classes declared disjoint with c, pairwise or in an owl:AllDisjointClasses."""
+        found = set(self.graph.objects(c, OWL.disjointWith))
+        found.update(self.graph.subjects(OWL.disjointWith, c))
+        for group in self.graph.subjects(RDF.type, OWL.AllDisjointClasses):
+            listed = self.graph.value(group, OWL.members)
+            members = list(Collection(self.graph, listed)) if listed is not None else []
+            if c in members:
+                found.update(members)
+        return sorted(m for m in found if isinstance(m, URIRef) and m != c)
+
+    def name(self, iri: URIRef) -> str:
+        """A prefixed name such as kg:Prefecture, else the whole IRI."""
+        return self.graph.namespace_manager.normalizeUri(iri).strip("<>")
+
+    def label(self, iri: URIRef) -> str | None:
+        return _preferred(o for o in self.graph.objects(iri, RDFS.label) if isinstance(o, Literal))
+
+    def comment(self, iri: URIRef) -> str | None:
+        found = _preferred(
+            o for o in self.graph.objects(iri, RDFS.comment) if isinstance(o, Literal)
+        )
+        return _text(found) if found else None
+
+    def property_label(self, prop: URIRef) -> str:
+        return self.label(prop) or humanise(prop)
+
+    def kind(self, c: URIRef) -> dict[str, Any]:
+        kinds = _ontology_config()["kinds"]
+        for kind in kinds:
+            if kind["declared"] != (c in self.declared):
+                continue
+            if "subClassOf" in kind and URIRef(kind["subClassOf"]) not in self.ancestors(c):
+                continue
+            return kind
+        return kinds[-1]
+
+    def title(self) -> str | None:
+        for ontology in sorted(self.graph.subjects(RDF.type, OWL.Ontology)):
+            found = _preferred(
+                o for o in self.graph.objects(ontology, DCTERMS.title) if isinstance(o, Literal)
+            )
+            if found:
+                return found
+        return None
+
+
+def build_ontology(graph: Graph) -> dict[str, Any]:
+    """The page data for an ontology: its classes as nodes, object properties as edges from
+    domain to range, rdfs:subClassOf as dashed edges, datatype properties in the details."""
+    onto = _Ontology(graph)
+    config = _ontology_config()
+    words = config["words"]
+    ids = {c: i for i, c in enumerate(onto.classes)}
+
+    # (from, to, property or None for rdfs:subClassOf)
+    links: list[tuple[URIRef, URIRef, URIRef | None]] = [
+        (c, sup, None) for c in onto.classes for sup in onto.superclasses(c) if sup in ids
+    ]
+    links += [
+        (d, r, prop)
+        for prop in onto.object_properties
+        for d in onto.domains(prop)
+        for r in onto.ranges(prop)
+    ]
+    links.sort(key=lambda link: (ids[link[0]], ids[link[1]], str(link[2] or "")))
+
+    g = nx.Graph()
+    g.add_nodes_from(onto.classes)
+    g.add_edges_from((a, b) for a, b, _ in links if a != b)
+    sizes = _sizes(_pagerank(g), onto.classes)
+
+    net = Network(directed=True)
+    for c in onto.classes:
+        kind = onto.kind(c)
+        net.add_node(
+            ids[c],
+            label=onto.name(c),
+            shape=kind["shape"],
+            color=kind["colour"],
+            size=sizes[c],
+            cls=kind["key"],
+        )
+    between: dict[frozenset[int], int] = defaultdict(int)
+    subclass = config["subclass_edge"]
+    for number, (a, b, prop) in enumerate(links):
+        extra: dict[str, Any] = {}
+        pair = frozenset((ids[a], ids[b]))
+        if between[pair]:  # a second link between the same classes bends away from the first
+            bend = 0.3 * between[pair]
+            extra["smooth"] = {"enabled": True, "type": "curvedCW", "roundness": bend}
+        between[pair] += 1
+        if prop is None:
+            extra.update(label=subclass["label"], dashes=True, color=subclass["colour"])
+        else:
+            extra["label"] = onto.property_label(prop)
+            comment = onto.comment(prop)
+            if comment:
+                extra["title"] = comment  # vis-network shows a string title as text
+        net.add_edge(ids[a], ids[b], id=number, **extra)
+    net.options = _options(False, font=16, spring=150)  # few nodes, long names
+    nodes, edges, _, _, _, options = net.get_network_data()
+
+    details = []
+    for c in onto.classes:
+        facts: list[list[Any]] = []
+        label, comment = onto.label(c), onto.comment(c)
+        if label:
+            facts.append([words["label"], label, None, []])
+        if comment:
+            facts.append([words["comment"], comment, None, []])
+        facts += [[words["subClassOf"], onto.name(s), ids.get(s), []] for s in onto.superclasses(c)]
+        facts += [[words["disjointWith"], onto.name(d), ids.get(d), []] for d in onto.disjoint(c)]
+        properties = []
+        for prop in onto.object_properties:
+            if c in onto.domains(prop):
+                properties += [
+                    [onto.property_label(prop), onto.name(r), ids.get(r), []]
+                    for r in onto.ranges(prop)
+                ]
+        for prop in onto.datatype_properties:
+            if c in onto.domains(prop):
+                kinds = words["union"].join(onto.name(r) for r in onto.ranges(prop))
+                text = onto.comment(prop)
+                value = words["datatype"].format(range=kinds, comment=text) if text else kinds
+                properties.append([onto.property_label(prop), value, None, []])
+        facts += sorted(properties, key=_fact_order)
+        incoming = [
+            [words["subClassOf"], ids[s], []] for s in onto.classes if c in onto.superclasses(s)
+        ]
+        incoming += [
+            [onto.property_label(prop), ids[d], []]
+            for prop in onto.object_properties
+            if c in onto.ranges(prop)
+            for d in onto.domains(prop)
+        ]
+        names = {onto.name(c), _local(c)} | ({label} if label else set())
+        details.append(
+            {
+                "iri": str(c),
+                "label": onto.name(c),
+                "names": sorted(names),
+                "cls": onto.kind(c)["key"],
+                "facts": facts,
+                "incoming": sorted(incoming, key=lambda f: (f[0].casefold(), *f)),
+                "sources": [],
+                "mentions": [],
+            }
+        )
+
+    counts: dict[str, int] = defaultdict(int)
+    for node in nodes:
+        counts[node["cls"]] += 1
+    return {
+        "nodes": nodes,
+        "edges": edges,
+        "options": json.loads(options),
+        "details": details,
+        "sentences": [],
+        "articles": [],
+        "classes": [
+            {
+                "key": k["key"],
+                "name": k["name"],
+                "colour": k["colour"],
+                "shape": k["shape"],
+                "count": counts[k["key"]],
+            }
+            for k in config["kinds"]
+            if counts[k["key"]]
+        ],
+        "counts": {"nodes": len(nodes), "entities": len(nodes), "links": len(edges)},
+        "text": config["text"],
+        "dim_up_to": DIM_UP_TO,
+    }
+
+
+def ontology_title(graph: Graph) -> str:
+    """The ontology's dcterms:title, else "ontology"."""
+    return _Ontology(graph).title() or "ontology"
 
 
 # -- the page -----------------------------------------------------------------------------
@@ -568,6 +838,19 @@ def write_page(graph: Graph, out: Path, **kwargs: Any) -> int:
     """Write render(graph, **kwargs) to out as UTF-8, atomically; return the node count."""
     data = build(graph, **{k: v for k, v in kwargs.items() if k != "title"})
     write_atomic(Path(out), _page(data, kwargs.get("title", "kg")).encode("utf-8"))
+    return len(data["nodes"])
+
+
+def render_ontology(graph: Graph, *, title: str | None = None) -> str:
+    """The page that draws an ontology (see build_ontology); the title defaults to the
+    ontology's dcterms:title."""
+    return _page(build_ontology(graph), title or ontology_title(graph))
+
+
+def write_ontology_page(graph: Graph, out: Path, *, title: str | None = None) -> int:
+    """Write render_ontology(graph) to out as UTF-8, atomically; return the class count."""
+    data = build_ontology(graph)
+    write_atomic(Path(out), _page(data, title or ontology_title(graph)).encode("utf-8"))
     return len(data["nodes"])
 
 

@@ -38,7 +38,7 @@ def one_seed(tmp_path: Path) -> Path:
 
 
 def test_the_commands() -> None:
-    assert COMMANDS == ["build", "eval", "query", "validate", "viz"]
+    assert COMMANDS == ["build", "eval", "merge", "push", "query", "validate", "viz"]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)],

@@ -1,16 +1,27 @@
 """kg.ingest: every input shape, the cleaning rules and the error codes."""
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kg import ingest
 from kg.errors import E, KGError
-from kg.ingest import article_id, iter_paths, parse_date, read_file, read_text
+from kg.ingest import (
+    article_id,
+    distinct_articles,
+    iter_paths,
+    parse_date,
+    read_corpus_file,
+    read_file,
+    read_text,
+)
 from kg.model import Article
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -189,6 +200,35 @@ def test_html_title_prefers_the_article_heading_to_the_site_name() -> None:
     assert article.text == "Osaka joined."
 
 
+def test_html_with_control_characters_keeps_its_text() -> None:
+    # lxml refuses C0 controls; they go (a vertical tab becomes a space) and the page is read
+    body = "<article><p>Osaka\x0bjoined\x01 the \x1bsystem.</p></article>"
+    (article,) = read_text(page("<title>T\x02</title>", body), "controls.html")
+    assert article.text == "Osaka joined the system." and article.title == "T"
+    (article,) = read_text("<p>Sapporo\x0c ruled\x7f.</p>", "fragment.html")
+    assert article.text == "Sapporo ruled."
+
+
+def test_lone_surrogates_are_replaced() -> None:
+    (article,) = read_text("The ward \ud800said yes.", "surrogate.txt")
+    assert article.text == "The ward \ufffdsaid yes."
+    article.text.encode("utf-8")  # what every writer does
+
+
+def test_a_page_whose_root_looks_like_a_caption_is_still_read() -> None:
+    failure = error(lambda: read_text("<html class='caption'></html>", "odd.html"))
+    assert failure.code is E.E007
+    (article,) = read_text("<html class='gallery'><body><p>Kept.</p></body></html>", "g.html")
+    assert article.text == "Kept."
+
+
+def test_json_ld_graph_of_any_shape() -> None:
+    ld = ('<script type="application/ld+json">{"@graph": 5, "@type": "NewsArticle", '
+          '"headline": "From LD", "datePublished": {"@id": 3}}</script>')
+    (article,) = read_text(page(ld, "<p>Body text.</p>"), "ld.html")
+    assert (article.title, article.published, article.text) == ("From LD", None, "Body text.")
+
+
 def test_html_that_is_all_navigation_has_no_article() -> None:
     nav = "<nav><a href='/'>Home</a></nav><footer>© 2022 Site</footer>"
     assert error(lambda: read_text(page("", nav), "nav.html")).code is E.E007
@@ -232,12 +272,39 @@ def test_json_record_without_text() -> None:
     assert "text" in str(failure.values["fields"])
 
 
+def test_a_bad_record_does_not_lose_the_others() -> None:
+    errors: list[KGError] = []
+    (article,) = read_file(DATA / "no_text.json", errors)
+    assert article.id == "no-text-r1" and article.title == "Has text"
+    assert [(e.code, e.values["index"]) for e in errors] == [(E.E005, 2)]
+
+
+def test_a_bad_json_line_does_not_lose_the_others() -> None:
+    lines = '{"text": "One."}\n{"text": broken}\n\n{"text": "Three."}\n[1]\n'
+    errors: list[KGError] = []
+    articles = read_text(lines, "feed.jsonl", errors)
+    # records keep their numbers: the third line is still record 3
+    assert [(a.id, a.text) for a in articles] == [("feed-r1", "One."), ("feed-r3", "Three.")]
+    assert [e.code for e in errors] == [E.E006, E.E006]
+    assert "line 2" in str(errors[0]) and "line 5: expected an object" in str(errors[1])
+
+
 def test_bad_json() -> None:
     assert error(lambda: read_file(DATA / "bad.json")).code is E.E006
     lines = '{"text": "fine"}\n{"text": broken}\n'
     failure = error(lambda: read_text(lines, "bad.jsonl"))
     assert failure.code is E.E006 and "line 2" in str(failure.values["reason"])
     assert error(lambda: read_text('[{"text": "a"}, "b"]', "mixed.json")).code is E.E006
+
+
+@pytest.mark.parametrize("text", [
+    "[" + "9" * 5000 + "]",  # more digits than Python converts
+    '{"text": ' + "9" * 5000 + "}",
+    "[" * 100_000 + "]" * 100_000,  # deeper than the parser recurses
+    '{"a": ' * 100_000 + "1" + "}" * 100_000,
+])
+def test_json_too_big_for_the_parser_is_bad_json(text: str) -> None:
+    assert error(lambda: read_text(text, "huge.json")).code is E.E006
 
 
 def test_python_literal_is_never_evaluated(tmp_path: Path) -> None:
@@ -357,6 +424,140 @@ def test_missing_and_unreadable_paths(tmp_path: Path) -> None:
     assert error(lambda: read_file(missing)).code is E.E001
     assert error(lambda: iter_paths([DATA, missing])).code is E.E001
     assert error(lambda: read_file(tmp_path)).code is E.E002
+
+
+def test_iter_paths_can_report_and_go_on(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.txt"
+    errors: list[KGError] = []
+    found = iter_paths([missing, DATA / "record.json"], on_error=errors.append)
+    assert found == [DATA / "record.json"]
+    assert [(e.code, e.values["path"]) for e in errors] == [(E.E001, str(missing))]
+
+
+def test_a_file_that_cannot_be_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # as root chmod 000 does not stop reading; the OS error is what matters here
+    path = tmp_path / "locked.txt"
+    path.write_text("Text.", encoding="utf-8")
+
+    def denied(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    failure = error(lambda: read_file(path))
+    assert failure.code is E.E002 and "Permission denied" in str(failure)
+
+
+def test_a_named_pipe_is_refused_without_waiting(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    failure = error(lambda: read_file(fifo))
+    assert failure.code is E.E002 and "named pipe" in str(failure)
+
+
+def test_a_device_is_refused() -> None:
+    failure = error(lambda: read_file(Path("/dev/zero")))  # reading it would never end
+    assert failure.code is E.E002 and "character device" in str(failure)
+
+
+# --- limits -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Limits small enough to reach with a few bytes (the real ones are tested end to end
+    in test_robustness)."""
+    monkeypatch.setattr(ingest.RULES, "max_file_bytes", 1000)
+    monkeypatch.setattr(ingest.RULES, "max_source_chars", 500)
+    monkeypatch.setattr(ingest.RULES, "max_article_chars", 100)
+
+
+@pytest.mark.usefixtures("small_limits")
+def test_a_file_too_large_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"a" * 1001)
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("read"))
+    failure = error(lambda: read_file(path))
+    assert failure.code is E.E701 and "1,001 bytes" in str(failure)
+
+
+@pytest.mark.usefixtures("small_limits")
+@pytest.mark.parametrize("shape", [
+    lambda text: text,
+    lambda text: f"<p>{text}</p>",
+    lambda text: f'{{"text": "{text}"}}',
+    lambda text: f'["{text}"]',
+])
+def test_text_too_long_before_cleaning(shape: Callable[[str], str]) -> None:
+    failure = error(lambda: read_text(shape("word " * 101), "long.txt"))
+    assert failure.code is E.E702 and "before cleaning" in str(failure)
+
+
+@pytest.mark.usefixtures("small_limits")
+def test_article_too_long_after_cleaning() -> None:
+    paragraphs = "\n\n".join(f"Paragraph {n} of the story." for n in range(6))
+    failure = error(lambda: read_text(paragraphs, "long.txt"))
+    assert failure.code is E.E702 and "before cleaning" not in str(failure)
+    assert failure.values["length"] == len(paragraphs) > 100
+    # repeats go before the length is measured
+    (article,) = read_text("\n\n".join(["The same paragraph."] * 20), "repeats.txt")
+    assert article.text == "The same paragraph."
+
+
+def test_limits_keep_each_paragraph_within_spacy() -> None:
+    from kg.nlp import load
+
+    rules = ingest.RULES
+    assert rules.max_article_chars <= rules.max_source_chars
+    assert rules.max_article_chars < load().max_length
+
+
+# --- a corpus: one bad file, repeats ----------------------------------------------------
+
+
+def test_read_corpus_file_never_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    warnings: list[KGError] = []
+    assert read_corpus_file(tmp_path / "nope.txt", warnings.append) == []
+    assert read_corpus_file(DATA / "no_text.json", warnings.append)[0].title == "Has text"
+
+    def bug(*args: object) -> list[Article]:
+        raise ZeroDivisionError("division by zero\nin kg")
+
+    monkeypatch.setattr(ingest, "_articles", bug)
+    assert read_corpus_file(DATA / "dateline.txt", warnings.append) == []
+    assert [w.code for w in warnings] == [E.E001, E.E005, E.E705]
+    assert "ZeroDivisionError: division by zero" in str(warnings[-1])
+    assert isinstance(warnings[-1].__cause__, ZeroDivisionError)
+
+
+def story(source: str, text: str = "The same story.") -> Article:
+    return Article(id=article_id(source), source=source, text=text)
+
+
+def test_the_same_text_twice_is_one_article() -> None:
+    first, copy = story("in/a.txt"), story("in/b.txt")
+    other = story("in/c.txt", "Another story.")
+    for order in ([first, other, copy], [copy, other, first]):
+        warnings: list[KGError] = []
+        # whatever the order, the one whose source sorts first stays
+        assert distinct_articles(order, warnings.append) == [a for a in order if a is not copy]
+        assert [(w.code, w.values["path"], w.values["first"]) for w in warnings] == [
+            (E.E703, "in/b.txt", "in/a.txt")]
+
+
+def test_two_articles_with_one_id_both_stay() -> None:
+    html, txt = story("in/a.html", "Text one."), story("in/a.txt", "Text two.")
+    assert html.id == txt.id == "a"
+    ids = set()
+    for order in ([html, txt], [txt, html]):
+        warnings: list[KGError] = []
+        kept = distinct_articles(order, warnings.append)
+        assert kept[order.index(html)] == html  # its source sorts first: it keeps the id
+        renamed = kept[order.index(txt)]
+        assert renamed == replace(txt, id=renamed.id) and renamed.id.startswith("a-")
+        assert SLUG.fullmatch(renamed.id)
+        assert [w.code for w in warnings] == [E.E704] and warnings[0].values["new"] == renamed.id
+        ids.add(renamed.id)
+    assert len(ids) == 1
 
 
 # --- paths and ids ----------------------------------------------------------------------

@@ -3,29 +3,29 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import PROV, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS
+from typer.testing import CliRunner
 
 from kg import viz
+from kg.cli import app
 from kg.errors import E, KGError
 from kg.namespaces import DEFAULT_BASE, KG, base_namespace
+from kg.validate import ontology_path
 
 SMALL = Path(__file__).parent / "data" / "viz" / "small.ttl"
 ID = base_namespace(DEFAULT_BASE)
 TOKYO = ID["jurisdiction/tokyo"]
 SHIBUYA = ID["jurisdiction/shibuya"]
 NOT_NODES = (KG.Sentence, KG.Role, KG.Benefit, KG.Outcome, KG.CourtLevel)
-CHROMIUM = Path("/usr/bin/chromium")
 XSS_LABEL = "<script>alert(1)</script>"
 XSS_QUOTE = "<img src=x onerror=alert(1)>"
 
@@ -213,12 +213,16 @@ def test_edges_are_the_links_with_readable_labels(small: Graph) -> None:
         assert re.fullmatch(r"[a-z]+( [a-z]+)*", label), label
 
 
-def test_article_links_are_hidden_edges(small: Graph) -> None:
+def test_article_links_are_a_kind_of_edge_of_their_own(small: Graph) -> None:
+    # the page draws them only when asked (tests/test_browser.py ticks the box)
     data = page_data(viz.render(small))
     article = {i for i, d in enumerate(data["details"]) if d["cls"] == "Article"}
     sources = [e for e in data["edges"] if e.get("kind") == "source"]
-    assert sources
-    assert all(e["hidden"] and e["to"] in article for e in sources)
+    assert {e["to"] for e in sources} == article
+    assert all(e["dashes"] and "label" not in e for e in sources)
+    assert {e["from"] for e in sources} == {
+        i for i, d in enumerate(data["details"]) if d["sources"]
+    }
 
 
 def test_each_fact_carries_its_sentence_and_article(small: Graph) -> None:
@@ -405,59 +409,6 @@ def test_write_page_reports_a_path_it_cannot_write(small: Graph, tmp_path: Path)
     assert caught.value.code is E.E202
 
 
-# -- in a browser (Debian's chromium, headless) ----------------------------------------
-
-
-def browser_dom(page: Path, fragment: str = "") -> str:
-    """The DOM after the page's scripts ran, as headless Chromium serialises it."""
-    if not CHROMIUM.exists():
-        pytest.skip("needs a browser: apt-get install chromium (Debian package 'chromium')")
-    run = subprocess.run(
-        [
-            str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-            "--virtual-time-budget=5000", "--dump-dom", page.as_uri() + fragment,
-        ],
-        capture_output=True, text=True, timeout=120, check=True,
-    )
-    return run.stdout
-
-
-def test_page_runs_in_a_browser(small: Graph, tmp_path: Path) -> None:
-    out = tmp_path / "graph.html"
-    viz.write_page(small, out)
-    dom = browser_dom(out)
-    assert 'data-kg-ready="1"' in dom  # the script ran under the page's CSP
-    legend = re.search(r'<details id="kg-legend"[^>]*>(.*?)</details>', dom, re.S).group(1)
-    assert legend.count('type="checkbox"') == len(viz.build(small)["classes"])
-
-
-def test_browser_panel_shows_facts_with_evidence(small: Graph, tmp_path: Path) -> None:
-    out = tmp_path / "graph.html"
-    viz.write_page(small, out)
-    panel = re.search(r'<aside id="kg-panel".*?</aside>', browser_dom(out, "#Shibuya"), re.S)
-    assert panel is not None
-    text = re.sub(r"<[^>]+>", "", panel.group(0))
-    assert "part of" in text and "Tokyo" in text
-    sentence = small.value(ID["sentence/a000-shibuya-0-105"], KG.sentenceText)
-    assert str(sentence) in text
-
-
-def test_browser_shows_hostile_text_as_text(small: Graph, tmp_path: Path) -> None:
-    out = tmp_path / "graph.html"
-    viz.write_page(with_hostile_text(small), out)
-    dom = browser_dom(out, "#" + str(ID["quote/mallory"]))
-    assert "&lt;img src=x onerror=alert(1)&gt;" in dom  # shown in the panel, as text
-    assert "<img" not in dom
-    assert "<script>alert" not in dom
-
-
-def test_page_script_is_valid_javascript() -> None:
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("needs node to check the syntax (Debian package 'nodejs')")
-    subprocess.run([node, "--check", str(viz.DATA_DIR / "page.js")], check=True)
-
-
 def test_same_page_whatever_the_hash_seed(tmp_path: Path) -> None:
     script = (
         "import sys; from rdflib import Graph; from kg import viz; "
@@ -474,54 +425,172 @@ def test_same_page_whatever_the_hash_seed(tmp_path: Path) -> None:
     assert len(pages) == 1
 
 
-DRIVER = """
-(function () {
-  const nodes = window.network.body.data.nodes, edges = window.network.body.data.edges;
-  const state = () => ({
-    selected: window.network.getSelectedNodes(),
-    heading: (document.querySelector("#kg-panel h2") || {}).textContent || null,
-    dimmed: nodes.get({ filter: (n) => typeof n.color === "object" }).length,
-    hidden: nodes.get({ filter: (n) => n.hidden }).map((n) => n.cls),
-    sources: edges.get({ filter: (e) => e.kind === "source" && !e.hidden }).length,
-  });
-  const out = {};
-  document.getElementById("kg-search").value = "shibuya ward";
-  document.getElementById("kg-find").requestSubmit();
-  out.found = state();
-  const boxes = document.querySelectorAll("#kg-legend input");
-  boxes[[...boxes].findIndex((b) => b.parentNode.textContent.startsWith("Person"))].click();
-  document.getElementById("kg-sources").click();
-  out.filtered = state();
-  document.getElementById("kg-reset").click();
-  out.reset = state();
-  document.body.setAttribute("data-test", JSON.stringify(out));
-}());
-"""
+# -- the ontology (kg viz --ontology) ---------------------------------------------------
 
 
-def test_browser_search_filter_and_reset(
-    small: Graph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # the page as built, plus a script that drives it (the CSP is computed for both)
-    templates = tmp_path / "viz"
-    shutil.copytree(viz.DATA_DIR, templates)
-    with (templates / "page.js").open("a", encoding="utf-8") as script:
-        script.write(DRIVER)
-    monkeypatch.setattr(viz, "DATA_DIR", templates)
-    out = tmp_path / "graph.html"
-    viz.write_page(small, out)
-    found = re.search(r'data-test="([^"]*)"', browser_dom(out))
-    assert found is not None, "the driver did not run"
-    state = json.loads(html.unescape(found.group(1)))
-    data = viz.build(small)
-    shibuya = next(i for i, d in enumerate(data["details"]) if d["iri"] == str(SHIBUYA))
-    people = sum(1 for n in data["nodes"] if n["cls"] == "Person")
-    sources = sum(1 for e in data["edges"] if e.get("kind") == "source")
-    assert state["found"]["selected"] == [shibuya]
-    assert state["found"]["heading"] == "Shibuya"
-    assert 0 < state["found"]["dimmed"] < len(data["nodes"])
-    assert state["filtered"]["hidden"] == ["Person"] * people
-    assert state["filtered"]["sources"] == sources
-    assert state["reset"] == {
-        "selected": [], "heading": None, "dimmed": 0, "hidden": [], "sources": 0,
+@pytest.fixture(scope="module")
+def ontology() -> Graph:
+    return Graph().parse(ontology_path())
+
+
+def edge_triples(data: dict) -> list[tuple[str, str, str]]:
+    """(domain IRI, range IRI, label) of every edge drawn."""
+    iri = [d["iri"] for d in data["details"]]
+    return [(iri[e["from"]], iri[e["to"]], e["label"]) for e in data["edges"]]
+
+
+def label_of(graph: Graph, prop: URIRef) -> str:
+    return str(graph.value(prop, RDFS.label))
+
+
+def test_ontology_draws_every_class_by_kind(ontology: Graph) -> None:
+    data = viz.build_ontology(ontology)
+    declared = {c for c in ontology.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)}
+    parents = {o for o in ontology.objects(None, RDFS.subClassOf) if isinstance(o, URIRef)}
+    assert {str(c) for c in declared | parents} <= iris(data)
+    assert len(data["nodes"]) == len(iris(data)) == data["counts"]["nodes"]
+    kind = {d["iri"]: d["cls"] for d in data["details"]}
+
+    def below(cls: URIRef, ancestor: URIRef) -> bool:
+        ask = "ASK { ?c rdfs:subClassOf+ ?a }"
+        return bool(ontology.query(ask, initBindings={"c": cls, "a": ancestor}).askAnswer)
+
+    for c in declared:
+        expected = (
+            "Concept" if below(c, SKOS.Concept)
+            else "Provenance" if below(c, PROV.Entity)
+            else "Class"
+        )
+        assert kind[str(c)] == expected, c
+    assert all(kind[str(c)] == "Reused" for c in parents - declared)
+    legend = {c["key"]: c["count"] for c in data["classes"]}
+    assert legend == {k: list(kind.values()).count(k) for k in set(kind.values())}
+
+
+def test_ontology_edges_are_properties_and_subclasses(ontology: Graph) -> None:
+    data = viz.build_ontology(ontology)
+    expected = {
+        (str(s), str(o), "subclass of")
+        for s, o in ontology.subject_objects(RDFS.subClassOf)
+        if isinstance(o, URIRef)
     }
+    for prop in ontology.subjects(RDF.type, OWL.ObjectProperty):
+        for domain in ontology.objects(prop, RDFS.domain):
+            for range_ in ontology.objects(prop, RDFS.range):
+                expected.add((str(domain), str(range_), label_of(ontology, prop)))
+    drawn = edge_triples(data)
+    assert len(drawn) == len(set(drawn))
+    assert set(drawn) == expected
+    assert (str(KG.Jurisdiction), str(KG.Jurisdiction), "part of") in expected  # a loop
+    # two properties between the same classes are drawn apart
+    pairs: dict[frozenset, list[dict]] = {}
+    for e in data["edges"]:
+        pairs.setdefault(frozenset((e["from"], e["to"])), []).append(e)
+    shared = [group for group in pairs.values() if len(group) > 1]
+    assert shared
+    for group in shared:
+        bends = [json.dumps(e.get("smooth"), sort_keys=True) for e in group]
+        assert len(set(bends)) == len(bends)
+
+
+def test_datatype_properties_are_details_of_their_class(ontology: Graph) -> None:
+    data = viz.build_ontology(ontology)
+    details = {d["iri"]: d for d in data["details"]}
+    drawn = {label for _, _, label in edge_triples(data)}
+    properties = list(ontology.subjects(RDF.type, OWL.DatatypeProperty))
+    assert properties
+    for prop in properties:
+        label = label_of(ontology, prop)
+        assert label not in drawn
+        for domain in ontology.objects(prop, RDFS.domain):
+            [row] = [f for f in details[str(domain)]["facts"] if f[0] == label]
+            value, target = row[1], row[2]
+            assert target is None
+            comment = " ".join(str(ontology.value(prop, RDFS.comment)).split())
+            assert value.endswith(comment)
+            rdf_range = ontology.value(prop, RDFS.range)
+            kinds = ontology.query(
+                "SELECT ?t WHERE { ?r (owl:unionOf/rdf:rest*/rdf:first)? ?t . FILTER isIRI(?t) }",
+                initBindings={"r": rdf_range},
+            )
+            for (t,) in kinds:
+                assert ontology.namespace_manager.normalizeUri(t) in value, (prop, t)
+
+
+def test_ontology_details_say_what_a_class_is(ontology: Graph) -> None:
+    details = {d["iri"]: d for d in viz.build_ontology(ontology)["details"]}
+    prefecture = details[str(KG.Prefecture)]
+    facts = {(f[0], f[1]) for f in prefecture["facts"]}
+    assert ("label", str(ontology.value(KG.Prefecture, RDFS.label))) in facts
+    assert ("subclass of", "kg:Jurisdiction") in facts
+    assert ("disjoint with", "kg:Municipality") in facts
+    assert "prefecture" in prefecture["names"] and "kg:Prefecture" in prefecture["names"]
+    jurisdiction = details[str(KG.Jurisdiction)]
+    linked = {(f[0], details_iri(details, f[1])) for f in jurisdiction["incoming"]}
+    assert ("subclass of", str(KG.Prefecture)) in linked
+    assert ("adopted by", str(KG.PartnershipSystem)) in linked
+
+
+def details_iri(details: dict[str, dict], row: int) -> str:
+    return list(details)[row]
+
+
+def test_ontology_page_is_safe_and_the_same_each_time(ontology: Graph) -> None:
+    page = viz.render_ontology(ontology)
+    assert viz.render_ontology(Graph().parse(ontology_path())) == page
+    title = next(ontology.objects(None, DCTERMS.title))
+    assert f"<title>{title}</title>" in page
+    data = page_data(page)
+    assert data["text"] != viz.build(Graph())["text"]  # its own words in the side panel
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page).group(1)
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+    hashes = {base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() for s in scripts}
+    assert set(re.findall(r"'sha256-([A-Za-z0-9+/=]+)'", csp)) == hashes
+
+
+# -- the viz command -------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_cli_draws_the_ontology(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "ontology.html"
+    result = runner.invoke(app, ["viz", "--ontology", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    data = page_data(out.read_text(encoding="utf-8"))
+    assert f"{len(data['nodes'])} classes -> {out}" in result.stderr
+    assert {str(KG.Prefecture), str(KG.Ruling)} <= iris(data)
+
+
+def test_cli_ontology_takes_no_graph_options(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "ontology.html"
+    result = runner.invoke(app, ["viz", "--ontology", "-o", str(out), "--max-nodes", "3"])
+    assert result.exit_code == 2 and "[E403]" in result.stderr and "--max-nodes" in result.stderr
+    missing = tmp_path / "none.ttl"
+    result = runner.invoke(app, ["viz", "--ontology", "-g", str(missing), "-o", str(out)])
+    assert result.exit_code == 2 and "[E404]" in result.stderr and str(missing) in result.stderr
+    assert not out.exists()
+
+
+def test_cli_max_nodes_and_focus(runner: CliRunner, small: Graph, tmp_path: Path) -> None:
+    out = tmp_path / "kg.html"
+    result = runner.invoke(app, ["viz", "-g", str(SMALL), "-o", str(out), "--max-nodes", "4"])
+    assert result.exit_code == 0, result.output
+    assert iris(page_data(out.read_text(encoding="utf-8"))) == iris(viz.build(small, max_nodes=4))
+    args = ["viz", "-g", str(SMALL), "-o", str(out), "--focus", "Tokyo", "--depth", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    expected = iris(viz.build(small, focus="Tokyo", depth=2))
+    assert f"{len(expected)} nodes -> {out}" in result.stderr
+    assert iris(page_data(out.read_text(encoding="utf-8"))) == expected
+    result = runner.invoke(app, ["viz", "-g", str(SMALL), "-o", str(out), "--max-nodes", "0"])
+    assert result.exit_code == 2 and "[E402]" in result.stderr
+
+
+def test_committed_page_is_drawn_from_the_committed_graph() -> None:
+    graphs = Path(__file__).resolve().parents[1] / "graphs"
+    expected = viz.render(Graph().parse(graphs / "kg.ttl"))
+    assert (graphs / "kg.html").read_text(encoding="utf-8") == expected, "run `make graph`"

@@ -113,7 +113,7 @@ class ArticleContext:
 
 def build(article: Article, docs: list[tuple[int, Doc]]) -> ArticleContext:
     """The context of an article whose paragraphs were parsed as ``docs`` (offset, Doc)."""
-    gaz = gazetteer()
+    gaz = gazetteer().for_article()  # places it learns stay with this article
     sentences: list[Sentence] = []
     for para, (offset, doc) in enumerate(docs):
         for span in doc.sents:

@@ -12,6 +12,12 @@ def extract(ctx: ArticleContext) -> Iterator[Fact]:
     seen: set[str] = set()
     for s in ctx.sentences:
         for m in s.of("jurisdiction"):
+            row = ctx.gaz.jurisdictions.get(m.key or "", {})
+            if row.get("learned") and (m.key, "new") not in seen:
+                # "the Ibaraki city of Tsukuba": a municipality the gazetteer lacks
+                seen.add((m.key, "new"))  # type: ignore[arg-type]
+                args = (("jurisdiction", ctx.jurisdiction(m)), ("parent", row.get("parent") or ""))
+                yield Fact("new_place", args, ctx.evidence(s.index), "places")
             if m.key and m.key not in seen:
                 seen.add(m.key)
                 yield Fact(

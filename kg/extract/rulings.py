@@ -13,7 +13,7 @@ from kg.dates import DateExpr
 from kg.extract.context import ArticleContext, Mention, Sentence
 from kg.extract.cues import cue, has_cue
 from kg.model import Fact, Ref
-from kg.nlp import gazetteer, load
+from kg.nlp import Gazetteer, gazetteer, load
 
 _FOLLOWING = ("following", "after", "like", "joining", "as did", "in line with")
 _LEVELS = ("supreme", "high", "district", "family", "summary")
@@ -153,7 +153,7 @@ def _courts(ctx: ArticleContext, s: Sentence) -> list[tuple[int, Ref]]:
         if seat is None:
             continue
         start = s.char(doc[max(t.i - 3, s.span.start)])
-        found.append((start, court_ref(seat, level)))
+        found.append((start, court_ref(seat, level, ctx.gaz)))
     return sorted(found, key=lambda x: x[0])
 
 
@@ -168,10 +168,10 @@ def _seat(s: Sentence, court: object) -> Mention | None:
     return None
 
 
-def court_ref(seat: Mention, level: str | None) -> Ref:
+def court_ref(seat: Mention, level: str | None, gaz: Gazetteer | None = None) -> Ref:
     """The gazetteer court at ``seat`` of ``level``; with no level, a court known only by
     its seat (resolve merges it with the one court of that seat the corpus names)."""
-    gaz = gazetteer()
+    gaz = gaz or gazetteer()
     seat_keys = [seat.key, *gaz.same_name.get(seat.text, [])]
     if level:
         # the court named after its seat ("Tokyo High Court", not the IP High Court there)

@@ -5,8 +5,15 @@
   "use strict";
 
   const data = JSON.parse(document.getElementById("kg-data").textContent);
+  const text = data.text;  // the words the panel uses (the graph page and the ontology differ)
+  const fixed = !data.options.physics.enabled;  // positions computed in Python
+  const edgeById = {};
+  data.edges.forEach(function (e) { edgeById[e.id] = e; });
+  // links to the articles are drawn only when asked for: vis-network builds every edge it
+  // is given, hidden or not, and on a big graph that is half the time to the first drawing
+  const sourceEdges = data.edges.filter(function (e) { return e.kind === "source"; });
   const nodes = new vis.DataSet(data.nodes);
-  const edges = new vis.DataSet(data.edges);
+  const edges = new vis.DataSet(data.edges.filter(function (e) { return e.kind !== "source"; }));
   const network = new vis.Network(
     document.getElementById("kg-graph"), { nodes: nodes, edges: edges }, data.options);
   window.network = network;
@@ -47,16 +54,31 @@
 
   // -- showing and hiding --------------------------------------------------------------
 
+  let selected = null;  // the node whose neighbourhood is highlighted
+  const dimNodes = {};  // node id -> true while drawn dimmed
+  const dimEdges = {};
+
   function applyVisibility() {
-    nodes.update(data.nodes.map(function (n) {
-      return { id: n.id, hidden: hiddenClasses[n.cls] === true };
-    }));
-    edges.update(data.edges.filter(function (e) { return e.kind === "source"; })
-      .map(function (e) { return { id: e.id, hidden: !sourcesBox.checked }; }));
+    const changed = [];
+    data.nodes.forEach(function (n) {
+      const hide = hiddenClasses[n.cls] === true;
+      if ((nodes.get(n.id).hidden === true) !== hide) changed.push({ id: n.id, hidden: hide });
+    });
+    nodes.update(changed);
+    const shown = sourceEdges.length > 0 && edges.get(sourceEdges[0].id) !== null;
+    if (sourcesBox.checked && !shown) {
+      edges.add(sourceEdges);
+      if (selected !== null) highlight(selected);
+    } else if (!sourcesBox.checked && shown) {
+      edges.remove(sourceEdges.map(function (e) { return e.id; }));
+      sourceEdges.forEach(function (e) { delete dimEdges[e.id]; });
+    }
   }
 
   function buildLegend() {
     const legend = document.getElementById("kg-legend");
+    // on a narrow screen the open legend would cover most of the graph
+    if (window.matchMedia("(max-width: 760px)").matches) legend.open = false;
     data.classes.forEach(function (c) {
       const label = el("label");
       const box = el("input");
@@ -76,35 +98,60 @@
 
   // -- highlighting a node and its neighbours ----------------------------------------------
 
+  // Dims everything but the node and its neighbours. Only what changes is updated, as each
+  // update costs; above data.dim_up_to nodes nothing is dimmed (the selection's own
+  // highlight of the node and its links remains), as that would take most of a second.
   function highlight(id) {
+    selected = id;
+    if (data.nodes.length > data.dim_up_to) return;
     const near = {};
     near[id] = true;
     data.details[id].mentions.forEach(function (m) { near[m] = true; });  // an article's
     network.getConnectedEdges(id).forEach(function (eid) {
       const e = edges.get(eid);
-      if (e && !e.hidden) { near[e.from] = true; near[e.to] = true; }
+      if (e) { near[e.from] = true; near[e.to] = true; }
     });
-    nodes.update(data.nodes.map(function (n) {
-      const on = near[n.id] === true;
-      return { id: n.id, color: on ? n.color : DIM_NODE, font: { color: on ? NODE_FONT : DIM_FONT } };
-    }));
-    edges.update(data.edges.map(function (e) {
-      const on = e.from === id || e.to === id;
-      return {
-        id: e.id,
-        color: on ? (e.color || EDGE_COLOUR) : DIM_EDGE,
-        font: { color: on ? EDGE_FONT : NO_FONT },
-      };
-    }));
+    const nodeChanges = [];
+    data.nodes.forEach(function (n) {
+      const dim = near[n.id] !== true;
+      if ((dimNodes[n.id] === true) !== dim) {
+        dimNodes[n.id] = dim;
+        nodeChanges.push({
+          id: n.id, color: dim ? DIM_NODE : n.color, font: { color: dim ? DIM_FONT : NODE_FONT },
+        });
+      }
+    });
+    nodes.update(nodeChanges);
+    const edgeChanges = [];
+    edges.getIds().forEach(function (eid) {
+      const e = edgeById[eid];
+      const dim = e.from !== id && e.to !== id;
+      if ((dimEdges[eid] === true) !== dim) {
+        dimEdges[eid] = dim;
+        edgeChanges.push({
+          id: eid,
+          color: dim ? DIM_EDGE : (e.color || EDGE_COLOUR),
+          font: { color: dim ? NO_FONT : EDGE_FONT },
+        });
+      }
+    });
+    edges.update(edgeChanges);
   }
 
   function unhighlight() {
-    nodes.update(data.nodes.map(function (n) {
-      return { id: n.id, color: n.color, font: { color: NODE_FONT } };
-    }));
-    edges.update(data.edges.map(function (e) {
-      return { id: e.id, color: e.color || EDGE_COLOUR, font: { color: EDGE_FONT } };
-    }));
+    selected = null;
+    nodes.update(Object.keys(dimNodes).filter(function (k) { return dimNodes[k]; })
+      .map(function (k) {
+        const n = data.nodes[k];
+        return { id: n.id, color: n.color, font: { color: NODE_FONT } };
+      }));
+    edges.update(Object.keys(dimEdges).filter(function (k) { return dimEdges[k]; })
+      .map(function (k) {
+        const e = edgeById[k];
+        return { id: e.id, color: e.color || EDGE_COLOUR, font: { color: EDGE_FONT } };
+      }));
+    Object.keys(dimNodes).forEach(function (k) { delete dimNodes[k]; });
+    Object.keys(dimEdges).forEach(function (k) { delete dimEdges[k]; });
   }
 
   function select(id, move) {
@@ -116,7 +163,8 @@
       applyVisibility();
     }
     network.selectNodes([id]);
-    if (move) network.focus(id, { scale: 1.2, animation: { duration: 400 } });
+    // a big graph redraws too slowly for an animation to look like one
+    if (move) network.focus(id, { scale: 1.2, animation: fixed ? false : { duration: 400 } });
     highlight(id);
     showDetails(id);
   }
@@ -187,14 +235,14 @@
     kind.appendChild(el("span", null, " " + c.name));
     panel.appendChild(kind);
     panel.appendChild(el("p", "kg-iri", d.iri));
-    section("Facts", d.facts, function (f) {  // [property, value, node id or null, sentences]
+    section(text.facts, d.facts, function (f) {  // [property, value, node id or null, sentences]
       const li = el("li");
       li.appendChild(el("span", "kg-prop", f[0]));
       li.appendChild(f[2] === null ? el("span", "kg-value", f[1]) : nodeLink(f[2]));
       li.appendChild(refs(f[3]));
       return li;
     });
-    section("Linked from", d.incoming, function (f) {  // [property, node id, sentences]
+    section(text.incoming, d.incoming, function (f) {  // [property, node id, sentences]
       const li = el("li");
       li.appendChild(nodeLink(f[1]));
       li.appendChild(el("span", "kg-rel", " " + f[0] + " this"));
@@ -227,8 +275,7 @@
 
   function showHint() {
     clear(panel);
-    panel.appendChild(el("p", "kg-hint",
-      "Click a node to see its facts and the sentences they come from."));
+    panel.appendChild(el("p", "kg-hint", text.hint));
   }
 
   // -- search ----------------------------------------------------------------------------
@@ -330,9 +377,19 @@
 
   buildLegend();
   sourcesBox.checked = false;
-  if (!data.options.physics.enabled) {
+  sourcesBox.parentNode.hidden = sourceEdges.length === 0;
+  showHint();
+  // data-kg-drawn: the graph has been drawn once; data-kg-stable: the nodes have stopped
+  // moving (tests and the screenshot script wait for these)
+  function stable() { document.body.setAttribute("data-kg-stable", "1"); }
+  network.once("afterDrawing", function () {
+    performance.mark("kg-drawn");
+    document.body.setAttribute("data-kg-drawn", "1");
     // node sizes are known only once drawn: fit again then, so the edges are not cut off
-    network.once("afterDrawing", function () { network.fit(); });
+    if (fixed) { network.fit(); stable(); }
+  });
+  if (!fixed) {
+    if (data.nodes.length) network.once("stabilized", stable); else stable();
   }
   if (location.hash.length > 1) {
     selectFromHash();
