@@ -14,7 +14,7 @@ import subprocess
 
 import pyoxigraph
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rdflib import BNode, Graph, Literal, URIRef
 
@@ -68,7 +68,8 @@ def knowledge_bases(draw: st.DrawFn) -> KnowledgeBase:
     articles = []
     for n in range(draw(st.integers(1, 3))):
         source = draw(some_text)
-        url = draw(st.none() | nasty_text.map(lambda t: "https://example.org/" + t.strip()))
+        url = draw(st.none() | nasty_text.map(lambda t: "https://example.org/" + t))
+        url = url and "".join(url.split())  # as the ingest keeps them: no white space
         article = Article(
             id=f"{article_id(source)}-{n}", source=source, text=draw(some_text),
             title=draw(st.none() | some_text), url=url,
@@ -170,6 +171,12 @@ def test_other_parsers_read_it_too(tool: str) -> None:
     @given(knowledge_bases())
     def read_back(kb: KnowledgeBase) -> None:
         graph = to_graph(kb, DEFAULT_BASE)
+        if tool == "serdi":
+            # serd 0.30 misreads a valid long string that ends in two quotes (rdflib writes
+            # a quote and an escaped quote before the closing three); rapper, rdflib and
+            # pyoxigraph read it
+            assume(not any(isinstance(o, Literal) and "\n" in o and o.endswith('""')
+                           for o in graph.objects()))
         turtle = serialize(graph, FORMATS["turtle"]).encode("utf-8")
         done = subprocess.run(TOOL_ARGS[tool], input=turtle, capture_output=True, check=False)
         assert done.returncode == 0 and not done.stderr.strip(), done.stderr.decode()

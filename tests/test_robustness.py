@@ -179,6 +179,26 @@ def test_nothing_to_build_writes_nothing(runner: CliRunner, tmp_path: Path,
     assert_untouched(old_output)
 
 
+def test_no_path_exists(runner: CliRunner, tmp_path: Path, old_output: Path) -> None:
+    result = build(runner, tmp_path / "a", tmp_path / "b", "-o", old_output)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"kg: [E001] {tmp_path / 'a'}, {tmp_path / 'b'}: no such file or folder\n")
+    assert_untouched(old_output)
+
+
+def test_a_bad_base_iri_fails_before_the_work(runner: CliRunner, corpus: Path,
+                                              old_output: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest, "read_file", lambda *a: pytest.fail("read before checking"))
+    result = build(runner, corpus, "--base", "https://example.org/a b/", "-o", old_output)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "kg: [E708] bad base IRI 'https://example.org/a b/': Invalid IRI code point ' '; "
+        "give an absolute IRI (e.g. https://example.org/id/)\n")
+    assert_untouched(old_output)
+
+
 def test_debug_shows_where_each_warning_comes_from(runner: CliRunner, corpus: Path,
                                                    tmp_path: Path) -> None:
     (corpus / "empty.txt").write_bytes(b"")
