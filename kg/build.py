@@ -108,17 +108,6 @@ def read_inputs(
             yield file, n, article
 
 
-def first_of_each_id(articles: Iterable[Article], report: BuildReport) -> Iterator[Article]:
-    """``articles`` without the ones whose id an earlier one has (each one a warning)."""
-    seen: set[str] = set()
-    for article in articles:
-        if article.id in seen:
-            report.warnings.append(f"{article.source}: article id {article.id} repeats; skipped")
-            continue
-        seen.add(article.id)
-        yield article
-
-
 def read_articles(
     paths: Sequence[Path], report: BuildReport, exclude: Sequence[Path] = ()
 ) -> list[Article]:

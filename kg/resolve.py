@@ -474,7 +474,9 @@ class _Resolver:
     # ------------------------------------------------------------------ merging
 
     def _merge_courts(self) -> None:
-        """A court known only by its seat is the one named court of that seat."""
+        """A court known only by its seat is the one named court of that seat, when the
+        rulings it gave fit that court's ("a Sapporo court" in 2021 is not the Sapporo
+        High Court that ruled in 2024)."""
         courts = [n for n in self.kb.nodes.values() if n.cls == "Court"]
         seat = self.court_seats
         for vague in [c for c in courts if not c.values("courtLevel")]:
@@ -483,8 +485,21 @@ class _Resolver:
                 for c in courts
                 if c.values("courtLevel") and seat.get(c.ref) == seat.get(vague.ref)
             ]
-            if len(named) == 1:
+            if len(named) == 1 and self._rulings_fit(vague.ref, named[0].ref):
                 self._redirect(vague.ref, named[0].ref)
+
+    def _rulings_fit(self, vague: NodeRef, named: NodeRef) -> bool:
+        def dates(court: NodeRef) -> list[PartialDate]:
+            return [
+                d
+                for n in self.kb.nodes.values()
+                if n.cls == "Ruling" and court in n.values("court")
+                for d in n.values("rulingDate")
+                if isinstance(d, PartialDate)
+            ]
+
+        theirs = dates(named)
+        return all(any(d.compatible(t) for t in theirs) for d in dates(vague)) or not theirs
 
     def _redirect(self, old: NodeRef, new: NodeRef) -> None:
         gone = self.kb.nodes.pop(old)

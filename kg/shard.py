@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,6 @@ from kg.build import (
     InputFile,
     Progress,
     extract_articles,
-    first_of_each_id,
     list_inputs,
     no_articles,
     read_inputs,
@@ -60,6 +59,7 @@ from kg.build import (
 from kg.dates import DateExpr
 from kg.errors import E, KGError
 from kg.graph import article_graph, concept_graph, to_dataset, to_graph
+from kg.ingest import distinct_articles
 from kg.model import Article, Evidence, Fact, PartialDate, Ref
 from kg.namespaces import base_namespace
 from kg.resolve import KnowledgeBase, resolve
@@ -133,9 +133,10 @@ def build_shard(
     placed: dict[str, tuple[InputFile, int]] = {}
     articles: list[Article] = []
     for file, n, article in read_inputs(mine, report):
-        placed.setdefault(article.id, (file, n))
+        placed[article.source] = (file, n)
         articles.append(article)
-    unique = list(first_of_each_id(articles, report))
+    # repeated articles and shared ids are settled by merge, which sees every share
+    unique = articles
     lines = [
         _dumps(
             {
@@ -148,7 +149,7 @@ def build_shard(
         )
     ]
     for article, facts in extract_articles(unique, report, progress):
-        file, n = placed[article.id]
+        file, n = placed[article.source]
         record = {"file": file.index, "record": n, "key": file.key}
         lines.append(_dumps({**record, "article": encode(article), "facts": encode(facts)}))
     write_atomic(out, "\n".join(lines) + "\n")
@@ -266,8 +267,19 @@ def merge_records(parts: Sequence[Path], report: BuildReport) -> list[Record]:
         raise KGError(E.E503, reason="no parts given")
     _check_whole(parts, headers)
     records.sort(key=lambda r: r.order)
-    kept = {id(a) for a in first_of_each_id((r.article for r in records), report)}
-    return [r for r in records if id(r.article) in kept]
+    # as one build does (kg.build.read_articles): each text once, each id once
+    kept = distinct_articles([r.article for r in records], lambda e: report.warnings.append(str(e)))
+    by_source = {a.source: a for a in kept}
+    settled = []
+    for r in records:
+        article = by_source.get(r.article.source)
+        if article is None:
+            continue
+        if article.id != r.article.id:  # renamed: its sentences are the new id's
+            facts = [replace(f, evidence=replace(f.evidence, article=article.id)) for f in r.facts]
+            r = Record(r.order, r.key, article, facts)
+        settled.append(r)
+    return settled
 
 
 def merge_kb(parts: Sequence[Path]) -> tuple[KnowledgeBase, list[Record], BuildReport]:

@@ -15,7 +15,7 @@ from rdflib.compare import isomorphic
 from typer.testing import CliRunner
 
 from kg import __version__
-from kg.build import BuildReport, build_kb, list_inputs
+from kg.build import BuildReport, build, build_kb, list_inputs
 from kg.cli import app
 from kg.errors import E, KGError
 from kg.graph import to_dataset
@@ -416,3 +416,22 @@ def test_kg_merge_incomplete(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["merge", str(part), "-o", str(tmp_path / "kg.nq")])
     assert result.exit_code == 2 and "[E503]" in result.stderr and "2/2" in result.stderr
     assert not (tmp_path / "kg.nq").exists()
+
+
+def test_repeats_and_shared_ids_merge_as_one_build(tmp_path: Path) -> None:
+    """A copy of an article and two articles with one id ("a.txt", "a.html") may land in
+    different shares; merge settles them as one build does (E703, E704)."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    seeds = sorted((REPO / "seeds").iterdir())
+    (folder / "a.txt").write_bytes(seeds[0].read_bytes())
+    (folder / "copy.txt").write_bytes(seeds[0].read_bytes())
+    (folder / "a.html").write_bytes(seeds[2].read_bytes())
+    parts = build_parts([folder], 3, tmp_path)
+    merged, one = tmp_path / "merged.nq", tmp_path / "one.nq"
+    report = merge(parts, merged)
+    one_report = build([folder], one)
+    assert merged.read_bytes() == one.read_bytes()
+    assert report.articles == one_report.articles == 2
+    assert any("[E703]" in w for w in report.warnings)
+    assert any("[E704]" in w for w in report.warnings)

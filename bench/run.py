@@ -1,0 +1,230 @@
+"""The benchmark: `make bench` (python -m bench.run). Writes bench/results.md.
+
+Every figure comes from a fresh process on generated input (bench/corpus.py,
+bench/graph.py), in a scratch folder (default: a temporary one), so a run needs no
+network and leaves the repository as it was but for the results file.
+
+    python -m bench.run                         # the full run (sizes 200, 1000, 5000)
+    python -m bench.run --sizes 50,100 --triples 100000 --out /tmp/results.md   # a quick one
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.corpus import write_article, write_corpus
+from bench.measure import Run, run
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+# the goals of issue 6
+FLOOR_RATIO = 1.3
+WARM_SHARE = 0.10
+QUERY_RATIO = 1.5
+QUERY_SECONDS = 1.0
+SERIALIZE_RATIO = 1.5
+
+
+@dataclass
+class Table:
+    title: str
+    header: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def markdown(self) -> str:
+        lines = [f"### {self.title}", "", "| " + " | ".join(self.header) + " |",
+                 "|" + "|".join("---" for _ in self.header) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in self.rows]
+        if self.notes:
+            lines += ["", *self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def mib(n: int) -> str:
+    return f"{n / 2**20:,.0f} MiB"
+
+
+def secs(s: float) -> str:
+    return f"{s:,.2f} s" if s < 100 else f"{s:,.0f} s"
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+# --- the machine ------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    memory = 0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = int(line.split()[1]) * 1024
+    cpu = platform.processor() or platform.machine()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    import pyoxigraph
+    import rdflib
+    import spacy
+
+    return {
+        "cores": str(os.cpu_count()),
+        "cpu": cpu,
+        "memory": f"{memory / 2**30:.1f} GiB",
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+        "spacy": spacy.__version__,
+        "rdflib": rdflib.__version__,
+        "pyoxigraph": pyoxigraph.__version__,
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+# --- builds -----------------------------------------------------------------------------
+
+
+def corpus_texts(folder: Path, out: Path) -> tuple[int, int]:
+    """The cleaned article texts kg parses, as a JSON list in ``out`` (for the floor);
+    (articles, words)."""
+    from kg.build import BuildReport, read_articles
+
+    texts = [a.text for a in read_articles([folder], BuildReport())]
+    out.write_text(json.dumps(texts), encoding="utf-8")
+    return len(texts), sum(len(t.split()) for t in texts)
+
+
+def kg_build(corpus: Path, out: Path, cache: Path | None, jobs: int) -> Run:
+    cmd = [PY, "-m", "kg", "build", str(corpus), "-o", str(out), "--jobs", str(jobs)]
+    if cache is None:
+        cmd.append("--no-cache")
+    return run(cmd, env={"KG_CACHE_DIR": str(cache or "/nonexistent")}, cwd=REPO)
+
+
+def bench_builds(sizes: list[int], jobs: int, work: Path, tables: list[Table]) -> Path:
+    """Cold builds against the floor at each size; warm and one-more-article rebuilds at
+    the largest. Returns the largest build's Turtle file."""
+    build = Table(
+        "Build throughput (cold: empty cache)",
+        ["articles", "words", "spaCy floor", "kg build --jobs 1", "kg build --jobs "
+         f"{jobs}", "articles/s", "words/s", "peak memory (floor / kg)", "kg / floor"],
+    )
+    rebuild = Table("Incremental builds (--jobs {0})".format(jobs),
+                    ["articles", "cold build", "unchanged corpus", "share", "one article added",
+                     "cost of one article"])
+    largest = work / "largest.ttl"
+    for n in sizes:
+        corpus = work / f"corpus-{n}"
+        shutil.rmtree(corpus, ignore_errors=True)
+        write_corpus(n, corpus)
+        texts = work / f"texts-{n}.json"
+        articles, words = corpus_texts(corpus, texts)
+        log(f"{n} articles ({words:,} words): floor")
+        floor = run([PY, "-m", "bench.floor", str(texts)], cwd=REPO)
+        single = None
+        if n != sizes[-1]:
+            log(f"{n} articles: kg build --jobs 1")
+            single = kg_build(corpus, work / f"kg-{n}-j1.ttl", None, 1)
+        log(f"{n} articles: kg build --jobs {jobs}")
+        cache = work / f"cache-{n}"
+        shutil.rmtree(cache, ignore_errors=True)
+        out = work / f"kg-{n}.ttl"
+        cold = kg_build(corpus, out, cache, jobs)
+        if single is not None:
+            same = (work / f"kg-{n}-j1.ttl").read_bytes() == out.read_bytes()
+            assert same, f"--jobs 1 and --jobs {jobs} wrote different graphs"
+        best = cold.seconds
+        ratio = best / floor.seconds
+        build.rows.append([
+            f"{articles:,}", f"{words:,}", secs(floor.seconds),
+            secs(single.seconds) if single else "-", secs(cold.seconds),
+            f"{articles / best:,.1f}", f"{words / best:,.0f}",
+            f"{mib(floor.peak_bytes)} / {mib(cold.peak_bytes)}",
+            f"{ratio:.2f} ({met(ratio <= FLOOR_RATIO)})",
+        ])
+        if n == sizes[-1]:
+            log(f"{n} articles: warm rebuild")
+            again = work / f"kg-{n}-warm.ttl"
+            warm = kg_build(corpus, again, cache, jobs)
+            assert again.read_bytes() == out.read_bytes(), "the warm build differs from the cold"
+            write_article(n, corpus)
+            log(f"{n} articles: one article added")
+            plus = kg_build(corpus, work / f"kg-{n}-plus.ttl", cache, jobs)
+            per_article = cold.seconds / n
+            rebuild.rows.append([
+                f"{n:,}", secs(cold.seconds), secs(warm.seconds),
+                f"{warm.seconds / cold.seconds:.1%} ({met(warm.seconds <= WARM_SHARE * cold.seconds)})",
+                secs(plus.seconds),
+                f"{plus.seconds - warm.seconds:.2f} s over the warm build "
+                f"(a cold build spends {per_article:.2f} s per article)",
+            ])
+            shutil.copyfile(out, largest)
+    build.notes.append(
+        "Each figure is the wall-clock time of one process (its import, model loading, "
+        "reading, parsing, extraction, resolution and writing), and peak memory is the "
+        "largest sum of PSS over its process tree. The floor is `python -m bench.floor`: "
+        "bare spaCy `nlp.pipe` with the same model over the same cleaned texts, one process."
+    )
+    tables += [build, rebuild]
+    return largest
+
+
+# --- the whole run ----------------------------------------------------------------------
+
+
+def write_results(path: Path, info: dict[str, str], tables: list[Table], seconds: float,
+                  argv: list[str]) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Made by `python -m bench.run {' '.join(argv)}`".rstrip() + f" in {secs(seconds)} "
+        f"on {time.strftime('%Y-%m-%d')}.",
+        "",
+        "| machine | |",
+        "|---|---|",
+        *[f"| {k} | {v} |" for k, v in info.items()],
+        "",
+    ]
+    text = "\n".join(lines) + "\n" + "\n".join(t.markdown() for t in tables)
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="200,1000,5000")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--viz-nodes", type=int, default=5000)
+    parser.add_argument("--work", type=Path, default=None, help="scratch folder (kept)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results.md")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    info = machine()
+    tables: list[Table] = []
+    with tempfile.TemporaryDirectory(prefix="kg-bench-") as tmp:
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        sizes = [int(s) for s in args.sizes.split(",")]
+        bench_builds(sizes, args.jobs, work, tables)
+    write_results(args.out, info, tables, time.perf_counter() - start,
+                  argv if argv is not None else sys.argv[1:])
+    log(f"done in {time.perf_counter() - start:.0f} s -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
