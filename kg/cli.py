@@ -104,6 +104,24 @@ def build(
             "`kg merge` (PART.facts.jsonl), to build a big corpus on N machines.",
         ),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            help="Read and extract in this many processes (e.g. one per core); the graph is "
+            "the same.",
+        ),
+    ] = 1,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Neither read nor write the build cache ($KG_CACHE_DIR, default "
+            "~/.cache/kg), which keeps what each file and article gave, so that a rebuild "
+            "redoes only what changed.",
+        ),
+    ] = False,
 ) -> None:
     """Build the graph from articles (text, HTML, JSON, JSONL, Python lists of HTML).
 
@@ -111,6 +129,7 @@ def build(
 
     Examples: kg build seeds/ more-articles/ -o graphs/kg.ttl ·
     kg build seeds/ -f trig -o graphs/kg.trig ·
+    kg build corpus/ --jobs 4 ·
     kg build corpus/ --shard 2/3 -o part-2.facts.jsonl (then kg merge)
     """
     sources = paths or [Path("seeds")]
@@ -123,13 +142,20 @@ def build(
             bar.update(1)
 
     def run() -> BuildReport:
+        from kg.cache import Cache
+
+        cache = None if no_cache else Cache()
         if shard is not None:
             from kg.shard import build_shard
 
-            return build_shard(sources, shard, output, fmt, progress=step, base=base)
+            return build_shard(
+                sources, shard, output, fmt, progress=step, base=base, jobs=jobs, cache=cache
+            )
         from kg.build import build as run_build
 
-        return run_build(sources, output or DEFAULT_GRAPH, fmt, base, progress=step)
+        return run_build(
+            sources, output or DEFAULT_GRAPH, fmt, base, progress=step, jobs=jobs, cache=cache
+        )
 
     report = _run(_guarded(run))
     if bar is not None:
@@ -234,6 +260,13 @@ def query(
     timeout: Annotated[
         float | None, typer.Option("--timeout", help="Stop the query after this many seconds.")
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="oxigraph (fast on large graphs) or rdflib; both give the same answers.",
+        ),
+    ] = "oxigraph",
     endpoint: Annotated[
         str | None,
         typer.Option(
@@ -251,7 +284,8 @@ def query(
 
     Examples: kg query rulings · kg query jurisdictions -f json ·
     kg query 'SELECT ?s WHERE { ?s a <https://w3id.org/kg-jp-partnership/ontology#Ruling> }' ·
-    kg query rulings --endpoint http://localhost:8890/sparql --default-graph urn:kg
+    kg query rulings --endpoint http://localhost:8890/sparql --default-graph urn:kg ·
+    kg query rulings --engine rdflib
     """
     from kg import query as q
 
@@ -267,8 +301,10 @@ def query(
             return q.format_result(answer, fmt, graph=answer.graph)
         if default_graphs:
             raise KGError(E.E402, reason="--default-graph needs --endpoint")
-        g = q.load_graph(graph)
-        result = q.run_query(g, text, allow_network=allow_network, timeout_seconds=timeout)
+        g = q.open_graph(graph, engine=engine)
+        result = q.run_query(
+            g, text, allow_network=allow_network, timeout_seconds=timeout, engine=engine
+        )
         return q.format_result(result, fmt, graph=g)
 
     sys.stdout.write(_run(run))

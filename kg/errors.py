@@ -74,6 +74,12 @@ class E(StrEnum):
     E706 = "unexpected error ({error}); nothing was written. Please report it (--debug shows where)"
     E707 = "interrupted; nothing was written"
     E708 = "bad base IRI {base!r}: {reason}; give an absolute IRI (e.g. https://example.org/id/)"
+    # performance: the build cache, parallel builds
+    E901 = "cannot write the cache in {path}: {reason}; building without it (see --no-cache)"
+    E902 = "bad --jobs {value!r}: give a whole number of processes, 1 or more"
+    # query engines
+    E801 = "unknown query engine {name!r}; choose one of: {choices}"
+    E802 = "the answer holds an RDF 1.2 triple term ({term}); kg's results cannot show one"
 
 
 class KGError(Exception):

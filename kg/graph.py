@@ -20,6 +20,7 @@ from kg.model import Article, Evidence, NodeRef, PartialDate
 from kg.namespaces import KG, PREFIXES, SCHEMA, base_namespace
 from kg.nlp import gazetteer
 from kg.resolve import KnowledgeBase
+from kg.serialize import Triples
 
 # concept kinds -> (class, gazetteer table)
 CONCEPTS = {
@@ -68,6 +69,19 @@ def to_graph(kb: KnowledgeBase, base: str | None = None) -> Graph:
     return g
 
 
+def to_triples(kb: KnowledgeBase, base: str | None = None) -> Triples:
+    """The triples of :func:`to_graph`, without building an rdflib Graph: what a build
+    that writes Turtle or N-Triples needs (kg.serialize writes the same bytes from it)."""
+    ns = base_namespace(base)
+    prefixes = Graph()
+    _bind(prefixes, ns)
+    table = Triples(prefixes)
+    add = table.add
+    for s, p, o, _ in _quads(kb, ns):
+        add(s, p, o)
+    return table
+
+
 def article_graph(ns: Namespace, article_id: str) -> URIRef:
     """The name of the graph holding what ``article_id`` states."""
     return ns[f"{ARTICLE_GRAPH}{article_id}"]
@@ -86,39 +100,100 @@ def _bind(g: Graph, ns: Namespace) -> None:
 
 Quad = tuple[URIRef, URIRef, URIRef | Literal, URIRef]
 
+# the terms every node uses, made once (a namespace's attribute makes a new URIRef each time)
+_TYPE, _STATEMENT, _SUBJECT, _PREDICATE, _OBJECT = (
+    RDF.type, RDF.Statement, RDF.subject, RDF.predicate, RDF.object
+)
+_DERIVED_FROM, _EXTRACTOR = PROV.wasDerivedFrom, KG.extractor
+
+
+class _Terms:
+    """The RDF terms of one mapping, each made once: the same node, value or sentence is
+    the same object wherever it recurs (cheaper to make, and to look up in a dict)."""
+
+    def __init__(self, ns: Namespace) -> None:
+        self.ns = ns
+        self.iris: dict[NodeRef, URIRef] = {}
+        self.predicates: dict[str, URIRef] = {}
+        self.objects: dict[tuple[str, type, object], URIRef | Literal] = {}
+        self.sentences: dict[Evidence, URIRef] = {}
+        self.extractors: dict[str, Literal] = {}
+        self.graphs: dict[str, URIRef] = {}
+
+    def iri(self, ref: NodeRef) -> URIRef:
+        found = self.iris.get(ref)
+        if found is None:
+            found = self.iris[ref] = iri(self.ns, ref)
+        return found
+
+    def predicate(self, prop: str) -> URIRef:
+        found = self.predicates.get(prop)
+        if found is None:
+            found = self.predicates[prop] = PROPERTIES.get(prop) or KG[prop]
+        return found
+
+    def object(self, prop: str, value: object) -> URIRef | Literal:
+        if isinstance(value, NodeRef):
+            return self.iri(value)
+        key = (prop, type(value), value)  # the type: 1, 1.0 and True are one dict key
+        found = self.objects.get(key)
+        if found is None:
+            found = self.objects[key] = _object(self.ns, prop, value)
+        return found
+
+    def sentence(self, ev: Evidence) -> URIRef:
+        found = self.sentences.get(ev)
+        if found is None:
+            found = self.sentences[ev] = _sentence_iri(self.ns, ev)
+        return found
+
+    def extractor(self, name: str) -> Literal:
+        found = self.extractors.get(name)
+        if found is None:
+            found = self.extractors[name] = Literal(name)
+        return found
+
+    def graph(self, article_id: str) -> URIRef:
+        found = self.graphs.get(article_id)
+        if found is None:
+            found = self.graphs[article_id] = article_graph(self.ns, article_id)
+        return found
+
 
 def _quads(kb: KnowledgeBase, ns: Namespace) -> Iterator[Quad]:
+    terms = _Terms(ns)
     concepts: set[NodeRef] = set()
     sentences: set[Evidence] = set()
     for node in kb.sorted_nodes():
-        subject = iri(ns, node.ref)
+        subject = terms.iri(node.ref)
         for (prop, value), support in sorted(
             node.claims.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))
         ):
-            predicate = PROPERTIES.get(prop) or KG[prop]
-            obj = _object(ns, prop, value)
+            predicate = terms.predicate(prop)
+            obj = terms.object(prop, value)
             if isinstance(value, NodeRef) and value.kind in CONCEPTS:
                 concepts.add(value)
             statement = ns[f"statement/s{_digest(subject, predicate, obj)}"]
             by_article: dict[str, list[Evidence]] = defaultdict(list)
             for ev in support.evidence:  # never empty: a Support is made with its evidence
                 by_article[ev.article].append(ev)
+            extractors = [terms.extractor(e) for e in sorted(support.extractors)]
             for aid in sorted(by_article):
-                name = article_graph(ns, aid)
+                name = terms.graph(aid)
                 yield subject, predicate, obj, name
-                yield statement, RDF.type, RDF.Statement, name
-                yield statement, RDF.subject, subject, name
-                yield statement, RDF.predicate, predicate, name
-                yield statement, RDF.object, obj, name
+                yield statement, _TYPE, _STATEMENT, name
+                yield statement, _SUBJECT, subject, name
+                yield statement, _PREDICATE, predicate, name
+                yield statement, _OBJECT, obj, name
                 for ev in by_article[aid]:
-                    yield statement, PROV.wasDerivedFrom, _sentence_iri(ns, ev), name
+                    yield statement, _DERIVED_FROM, terms.sentence(ev), name
                     sentences.add(ev)
-                for extractor in sorted(support.extractors):
-                    yield statement, KG.extractor, Literal(extractor), name
+                for extractor in extractors:
+                    yield statement, _EXTRACTOR, extractor, name
     for ev in sorted(sentences, key=lambda e: (e.article, e.start, e.end, e.text)):
-        yield from _sentence(ns, ev, article_graph(ns, ev.article))
+        yield from _sentence(ns, ev, terms.graph(ev.article), terms.sentence(ev))
     for aid in sorted({ev.article for ev in sentences}):
-        yield from _article(ns, kb.articles[aid], article_graph(ns, aid))
+        yield from _article(ns, kb.articles[aid], terms.graph(aid))
     for ref in sorted(concepts):
         yield from _concept(ns, ref, concept_graph(ns))
 
@@ -168,8 +243,7 @@ def _sentence_iri(ns: Namespace, ev: Evidence) -> URIRef:
     return ns[f"sentence/{ev.article}-{ev.start}-{ev.end}"]
 
 
-def _sentence(ns: Namespace, ev: Evidence, graph: URIRef) -> Iterator[Quad]:
-    s = _sentence_iri(ns, ev)
+def _sentence(ns: Namespace, ev: Evidence, graph: URIRef, s: URIRef) -> Iterator[Quad]:
     yield s, RDF.type, KG.Sentence, graph
     yield s, KG.sentenceText, Literal(ev.text), graph
     yield s, KG.beginIndex, Literal(ev.start, datatype=XSD.integer), graph

@@ -6,17 +6,29 @@ refused from the parsed algebra before anything runs (rdflib would fetch such IR
 HTTP). As a second line, while a query runs or a graph loads an audit hook refuses any
 socket connection and any urllib request other than file: (it is installed once and
 does nothing outside those moments).
+
+Engines (``ENGINES``): "oxigraph", the default, runs queries in Rust on a pyoxigraph Store
+(kg.engine), orders of magnitude faster than rdflib on large graphs; "rdflib" is rdflib's
+own evaluator. Both give the same answer, term for term: every query is parsed, checked
+and ordered here, by the same code. What Oxigraph would do differently runs on rdflib,
+whichever engine is chosen (see ``rdflib_only``): DESCRIBE (rdflib's Concise Bounded
+Description, which includes reifications), SERVICE once allowed (Oxigraph's own HTTP
+client is never used, so the network guard covers every request), FROM / FROM NAMED
+graphs the file does not hold (rdflib reads them), extension functions (only rdflib knows
+the ones registered with it), and a query Oxigraph's parser rejects but rdflib's reads.
 """
 
 from __future__ import annotations
 
 import contextvars
 import ctypes
+import os
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO, TypeVar
 from urllib.parse import urlsplit
@@ -29,26 +41,37 @@ from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query, Update
-from rdflib.term import Node
+from rdflib.term import Node, Variable
 
 import kg
+from kg import engine as oxigraph
+from kg.engine import OxigraphGraph
 from kg.errors import E, KGError
 from kg.namespaces import PREFIXES
 from kg.results import FORMATS, Result, format_result
 
 __all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
     "FORMATS",
     "QUERIES_DIR",
+    "Engine",
+    "OxigraphGraph",
     "Result",
     "format_result",
     "load_graph",
+    "load_store",
     "named_queries",
+    "open_graph",
+    "rdflib_only",
     "resolve_query",
     "run_query",
 ]
 
 QUERIES_DIR = Path(kg.__file__).parent.parent / "queries"
 QUERY_SUFFIXES = (".rq", ".sparql")
+#: The engine of ``run_query`` and ``kg query`` unless one is named (see ``ENGINES``).
+DEFAULT_ENGINE = "oxigraph"
 
 # Words that only SPARQL text (not a query name or a file path) contains. The update
 # words are here so that `kg query "LOAD <...>"` is refused as what it is (E105, E107).
@@ -151,17 +174,7 @@ def load_graph(path: Path) -> Dataset | Graph:
     is the union of all graphs, so queries without GRAPH see every triple.
     """
     path = Path(path)
-    if not path.is_file():
-        raise KGError(E.E104, path=path)
-    known = GRAPH_FORMATS.get(path.suffix.lower())
-    if known is None:
-        raise KGError(
-            E.E302,
-            path=path,
-            format="RDF",
-            reason=f"unknown suffix {path.suffix!r}; kg reads {', '.join(GRAPH_FORMATS)}",
-        )
-    rdflib_format, format_name, quads = known
+    rdflib_format, format_name, quads = _graph_format(path)
     graph: Dataset | Graph = Dataset(default_union=True) if quads else Graph()
     try:
         with _offline():
@@ -175,6 +188,45 @@ def load_graph(path: Path) -> Dataset | Graph:
         reason = _parse_error_reason(error, path, rdflib_format)
         raise KGError(E.E302, path=path, format=format_name, reason=reason) from error
     return graph
+
+
+def load_store(path: Path) -> OxigraphGraph:
+    """The graph in ``path`` in an Oxigraph store (kg.engine), for the oxigraph engine.
+
+    The formats and errors of ``load_graph``; a file with named graphs gets a default graph
+    that is their union. A file Oxigraph rejects is read by ``load_graph``: it reports the
+    error as before, or reads what Oxigraph will not (a JSON-LD remote @context, which it
+    then refuses to fetch: E302), and what it reads is copied into the store.
+    """
+    path = Path(path)
+    _, format_name, _ = _graph_format(path)
+    try:
+        return oxigraph.from_file(path, load_graph)
+    except SyntaxError as error:
+        rejected = error.msg
+    except OSError as error:
+        raise KGError(E.E002, path=path, reason=error) from error
+    read = load_graph(path)
+    try:
+        return oxigraph.from_rdflib(read)
+    except ValueError:
+        reason = f"{rejected} (rdflib reads it: try --engine rdflib)"
+        raise KGError(E.E302, path=path, format=format_name, reason=reason) from None
+
+
+def _graph_format(path: Path) -> tuple[str, str, bool]:
+    """(rdflib format, name for people, holds named graphs) of the graph file ``path``."""
+    if not path.is_file():
+        raise KGError(E.E104, path=path)
+    known = GRAPH_FORMATS.get(path.suffix.lower())
+    if known is None:
+        raise KGError(
+            E.E302,
+            path=path,
+            format="RDF",
+            reason=f"unknown suffix {path.suffix!r}; kg reads {', '.join(GRAPH_FORMATS)}",
+        )
+    return known
 
 
 def _parse_error_reason(error: Exception, path: Path, rdflib_format: str) -> str:
@@ -194,39 +246,223 @@ def _parse_error_reason(error: Exception, path: Path, rdflib_format: str) -> str
 
 
 def run_query(
-    graph: Graph,
+    graph: Graph | OxigraphGraph,
     sparql: str,
     allow_network: bool = False,
     timeout_seconds: float | None = None,
+    engine: str | None = None,
 ) -> Result:
-    """Run a SELECT, ASK, CONSTRUCT or DESCRIBE query over ``graph``.
+    """Run a SELECT, ASK, CONSTRUCT or DESCRIBE query over ``graph`` with ``engine``.
 
-    The kg prefixes (kg:, schema:, rdfs:, ...) are predeclared; the query's own PREFIX
-    lines win. SELECT rows keep the query's ORDER BY; without one they are sorted, so the
-    same graph always prints the same. ``timeout_seconds`` stops a query that runs longer
-    (E106); a query stuck inside one long C call stops only when that call returns.
+    ``graph`` is what ``open_graph`` (or ``load_graph`` / ``load_store``) returns; an engine
+    given the other kind of graph copies it. ``engine`` is a name in ``ENGINES`` (default
+    ``DEFAULT_ENGINE``). The kg prefixes (kg:, schema:, rdfs:, ...) are predeclared; the
+    query's own PREFIX lines win. SELECT rows keep the query's ORDER BY, rows it leaves
+    tied in a fixed order; without one they are sorted, so the same graph always prints
+    the same. ``timeout_seconds`` stops a query that runs longer (E106).
     """
+    chosen = _engine(DEFAULT_ENGINE if engine is None else engine)
     parsed = _parse(sparql)
+    held = _graph_names(graph)
     if not allow_network:
-        uses = _network_uses(parsed, _graph_names(graph))
+        uses = _network_uses(parsed, held)
         if uses:
             raise KGError(E.E105, what=", ".join(uses))
     if isinstance(parsed, Update):
         raise KGError(E.E107, what=", ".join(_update_operations(parsed)))
-    ordered = _has_order_by(parsed.algebra)
+    if chosen.name != "rdflib" and rdflib_only(parsed, sparql, held):
+        chosen = ENGINES["rdflib"]
+    return _arranged(chosen.run(graph, parsed, sparql, allow_network, timeout_seconds), parsed)
+
+
+def open_graph(path: Path, engine: str = DEFAULT_ENGINE) -> Graph | OxigraphGraph:
+    """The graph in ``path``, loaded the way ``engine`` queries it."""
+    return _engine(engine).load(Path(path))
+
+
+def _engine(name: str) -> Engine:
+    chosen = ENGINES.get(name)
+    if chosen is None:
+        raise KGError(E.E801, name=name, choices=", ".join(ENGINES))
+    return chosen
+
+
+def rdflib_only(parsed: Query, sparql: str, held: frozenset[Node] = frozenset()) -> str | None:
+    """Why ``parsed`` runs on rdflib whichever engine is chosen, or None.
+
+    ``held`` are the names of the graphs the loaded file has. The text is checked for the
+    word SERVICE too (in a string or a comment it is harmless: the query just runs on
+    rdflib), so that no difference between the two parsers can send a SERVICE call to
+    Oxigraph, whose HTTP client the network guard does not see.
+    """
+    if parsed.algebra.name == "DescribeQuery":
+        return "DESCRIBE"
+    if _SERVICE_WORD.search(sparql):
+        return "SERVICE"
+    defaults = 0
+    for node in _walk(parsed.algebra):
+        if node.name == "Function" and str(node["iri"]) not in _OXIGRAPH_FUNCTIONS:
+            return f"the function {node['iri'].n3()}"
+        if node.name == "DatasetClause":
+            named = _field(node, "named")
+            iri = named if named is not None else _field(node, "default")
+            defaults += named is None
+            if iri not in held:
+                return f"FROM {iri.n3()}, a graph the file does not have"
+            if defaults > 1:
+                return "FROM with several graphs"  # Oxigraph merges them as a bag
+    return None
+
+
+def _run_rdflib(
+    graph: Graph | OxigraphGraph,
+    parsed: Query,
+    sparql: str,
+    allow_network: bool,
+    seconds: float | None,
+) -> Result:
+    """The query run by rdflib's own evaluator, rows in the order it gives them."""
+    data = graph.rdflib_graph() if isinstance(graph, OxigraphGraph) else graph
 
     def evaluate() -> Result:
-        return _collect(graph.query(parsed), ordered)
+        return _collect(data.query(parsed))
 
     try:
         with nullcontext() if allow_network else _offline():
-            return _call_with_timeout(evaluate, timeout_seconds)
+            return _call_with_timeout(evaluate, seconds)
     except KGError:
         raise
     except _NetworkRefused as refused:
         raise KGError(E.E105, what=refused.what) from None
     except Exception as error:  # rdflib raises plain Exception for most evaluation errors
         raise KGError(E.E108, reason=str(error) or type(error).__name__) from error
+
+
+def _run_oxigraph(
+    graph: Graph | OxigraphGraph,
+    parsed: Query,
+    sparql: str,
+    allow_network: bool,
+    seconds: float | None,
+) -> Result:
+    """The query run by Oxigraph (kg.engine), rows in the order it gives them.
+
+    An rdflib graph is copied into a store first; one Oxigraph cannot hold (an IRI it
+    rejects) is queried by rdflib, as is a query Oxigraph's parser rejects (it is stricter
+    in places, e.g. relative IRIs), since rdflib's has read it.
+    """
+    try:
+        store = graph if isinstance(graph, OxigraphGraph) else oxigraph.from_rdflib(graph)
+    except ValueError:
+        return ENGINES["rdflib"].run(graph, parsed, sparql, allow_network, seconds)
+
+    def evaluate() -> oxigraph.Answer:
+        return oxigraph.evaluate(store.store, sparql, _OXIGRAPH_PREFIXES)
+
+    try:
+        if seconds is None:
+            answer = oxigraph.call_in_thread(evaluate)
+        elif hasattr(os, "fork"):
+            answer = oxigraph.call_in_child(evaluate, seconds)
+        else:  # no fork: the answer is given up on time, the query runs on until it ends
+            answer = _call_with_timeout(evaluate, seconds)
+    except KGError:
+        raise
+    except SyntaxError:
+        return ENGINES["rdflib"].run(graph, parsed, sparql, allow_network, seconds)
+    except Exception as error:  # RuntimeError for evaluation errors, OSError from the store
+        raise KGError(E.E108, reason=str(error) or type(error).__name__) from error
+    return _oxigraph_result(parsed, answer, store)
+
+
+def _oxigraph_result(parsed: Query, answer: oxigraph.Answer, store: OxigraphGraph) -> Result:
+    kind = _KINDS[parsed.algebra.name]
+    if kind == "ASK":
+        return Result(kind, boolean=answer.boolean)
+    terms: dict[tuple[object, bool], Node] = {}
+
+    def term(value: oxigraph.OxTerm, data: bool = True) -> Node:
+        if (value, data) not in terms:
+            terms[value, data] = store.term(value, data)
+        return terms[value, data]
+
+    if kind == "SELECT":
+        names = [str(name) for name in parsed.algebra["PV"]]
+        where = {name: i for i, name in enumerate(answer.variables)}
+        computed = _computed(parsed.algebra)
+        columns = [(where.get(name), name not in computed) for name in names]
+        rows = [
+            tuple(
+                None if i is None or row[i] is None else term(row[i], data)
+                for i, data in columns
+            )
+            for row in answer.rows
+        ]
+        return Result(kind, vars=names, rows=rows)
+    built = Graph()
+    for triple in answer.triples:
+        built.add((term(triple.subject), term(triple.predicate), term(triple.object)))
+    return Result(kind, graph=built)
+
+
+def _computed(algebra: CompValue) -> set[str]:
+    """The variables whose values the query makes rather than reads from the graph: BIND
+    and SELECT expressions, COUNT, SUM, AVG, GROUP_CONCAT, VALUES (MIN, MAX and SAMPLE
+    pick a value of the graph)."""
+    aggregates = {
+        node["res"]: node.name for node in _walk(algebra) if node.name.startswith("Aggregate_")
+    }
+    names: set[str] = set()
+    for node in _walk(algebra):
+        if node.name == "Extend":
+            expr = node["expr"]
+            picked = aggregates.get(expr, "Aggregate_Sample") if isinstance(expr, Variable) else ""
+            if picked not in _PICKING_AGGREGATES:
+                names.add(str(node["var"]))
+        elif node.name == "values":
+            names.update(str(name) for row in node["res"] for name in row)
+    return names
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A SPARQL engine: how it loads a graph file, and how it runs a parsed, checked query.
+
+    ``run(graph, parsed, sparql, allow_network, timeout_seconds)`` returns SELECT rows in
+    the engine's own order; ``run_query`` orders them the same way for every engine.
+    """
+
+    name: str
+    description: str
+    load: Callable[[Path], Graph | OxigraphGraph]
+    run: Callable[[Graph | OxigraphGraph, Query, str, bool, float | None], Result]
+
+
+#: The query engines by name (``kg query --engine``).
+ENGINES: dict[str, Engine] = {
+    engine.name: engine
+    for engine in (
+        Engine("oxigraph", "Oxigraph (Rust): fast on large graphs", load_store, _run_oxigraph),
+        Engine("rdflib", "rdflib's own evaluator (pure Python)", load_graph, _run_rdflib),
+    )
+}
+
+_KINDS = {
+    "SelectQuery": "SELECT",
+    "AskQuery": "ASK",
+    "ConstructQuery": "CONSTRUCT",
+    "DescribeQuery": "DESCRIBE",
+}
+_OXIGRAPH_PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+_PICKING_AGGREGATES = frozenset({"Aggregate_Sample", "Aggregate_Min", "Aggregate_Max"})
+# SPARQL 1.1's casts (section 17.5), which both engines implement; any other function
+# is an extension only rdflib may know.
+_OXIGRAPH_FUNCTIONS = frozenset(
+    f"http://www.w3.org/2001/XMLSchema#{name}"
+    for name in ("string", "boolean", "integer", "decimal", "float", "double", "dateTime")
+)
+# The keyword, not a variable (?service), a prefixed name (ex:Service) or part of an IRI
+_SERVICE_WORD = re.compile(r"(?<![\w?$:/#.\-])SERVICE(?![\w:\-])", re.IGNORECASE)
 
 
 def _parse(sparql: str) -> Query | Update:
@@ -312,7 +548,9 @@ def _local_iri(iri: URIRef) -> bool:
     return urlsplit(str(iri)).scheme.lower() in LOCAL_SCHEMES
 
 
-def _graph_names(graph: Graph) -> frozenset[Node]:
+def _graph_names(graph: Graph | OxigraphGraph) -> frozenset[Node]:
+    if isinstance(graph, OxigraphGraph):
+        return graph.graph_names()
     if isinstance(graph, Dataset):
         return frozenset(named.identifier for named in graph.graphs() if len(named))
     return frozenset()
@@ -325,21 +563,87 @@ def _update_operations(update: Update) -> list[str]:
 
 
 def _has_order_by(algebra: CompValue) -> bool:
+    return _order_by(algebra) is not None
+
+
+def _order_by(algebra: CompValue) -> CompValue | None:
+    """The query's ORDER BY node (under its LIMIT, DISTINCT, projection), or None."""
     node = _field(algebra, "p")
     while isinstance(node, CompValue) and node.name in _MODIFIERS:
         node = _field(node, "p")
-    return isinstance(node, CompValue) and node.name == "OrderBy"
+    return node if isinstance(node, CompValue) and node.name == "OrderBy" else None
 
 
-def _collect(answer: rdflib.query.Result, ordered: bool) -> Result:
+def _collect(answer: rdflib.query.Result) -> Result:
     if answer.type == "SELECT":
         rows = [tuple(row) for row in answer]
-        if not ordered:
-            rows.sort(key=lambda row: tuple(_term_key(term) for term in row))
         return Result("SELECT", vars=[str(name) for name in answer.vars or []], rows=rows)
     if answer.type == "ASK":
         return Result("ASK", boolean=bool(answer.askAnswer))
     return Result(answer.type, graph=answer.graph)
+
+
+def _arranged(result: Result, parsed: Query) -> Result:
+    """``result`` with its SELECT rows in kg's order, the same for every engine.
+
+    Without ORDER BY the rows are sorted by all their columns. With an ORDER BY whose keys
+    are selected variables (also through GROUP BY), they are sorted by all their columns
+    and then by the keys the way rdflib's ORDER BY sorts (one stable sort per key, the
+    last first): rows the keys leave tied stay in column order, and values SPARQL leaves
+    unordered (a date and a year) come in rdflib's order. Other keys (expressions) keep
+    the engine's order. With LIMIT, which rows are cut off is the engine's choice.
+    """
+    if result.kind != "SELECT":
+        return result
+    order = _order_by(parsed.algebra)
+    keys = [] if order is None else _order_keys(order, parsed.algebra, result.vars)
+    if keys is None:
+        return result
+    rows = sorted(result.rows, key=_row_key)
+    try:
+        for index, descending in reversed(keys):
+            name = Variable(result.vars[index])
+            rows.sort(key=lambda row, i=index, n=name: _rank(row[i], n), reverse=descending)
+    except TypeError:  # literals rdflib cannot compare: its own ORDER BY fails too
+        return result
+    return Result(result.kind, vars=result.vars, rows=rows)
+
+
+def _order_keys(
+    order: CompValue, algebra: CompValue, names: list[str]
+) -> list[tuple[int, bool]] | None:
+    """(column, descending) of each ORDER BY key; None if one is not a selected variable."""
+    # after GROUP BY rdflib orders by SAMPLE(?v) of a variable ?v, under an internal name
+    samples = {
+        node["res"]: node["vars"] for node in _walk(algebra) if node.name == "Aggregate_Sample"
+    }
+    keys = []
+    for condition in order["expr"]:
+        expr, descending = condition, False
+        if isinstance(condition, CompValue) and condition.name == "OrderCondition":
+            expr, descending = condition["expr"], _field(condition, "order") == "DESC"
+        while isinstance(expr, Variable) and expr in samples:
+            expr = samples[expr]
+        if not isinstance(expr, Variable) or str(expr) not in names:
+            return None
+        keys.append((names.index(str(expr)), descending))
+    return keys
+
+
+def _rank(term: Node | None, name: Variable) -> tuple[int, Node]:
+    # rdflib's ORDER BY key (rdflib.plugins.sparql.evalutils._val): unbound, blank node,
+    # IRI, literal; literals compared by rdflib's Literal ordering
+    if term is None:
+        return (0, name)
+    if isinstance(term, BNode):
+        return (1, term)
+    if isinstance(term, Literal):
+        return (3, term)
+    return (2, term)
+
+
+def _row_key(row: tuple[Node | None, ...]) -> tuple[tuple[int, str, str, str], ...]:
+    return tuple(_term_key(term) for term in row)
 
 
 def _term_key(term: Node | None) -> tuple[int, str, str, str]:

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kg.dates import DateExpr, invert, resolve_expr
-from kg.model import Article, Evidence, Fact, Node, NodeRef, PartialDate, Ref
+from kg.model import Article, Evidence, Fact, Node, NodeRef, PartialDate, Ref, Support
 from kg.nlp import Gazetteer, gazetteer
 
 JURISDICTION_CLASS = {
@@ -86,6 +86,27 @@ class _Resolver:
         self.people: dict[str, str] = {}
         self.mentioned: set[str] = set()
         self.court_seats: dict[NodeRef, str] = {}
+        # indexes, so that no fact scans every node (each list in the order of kb.nodes)
+        self._evidence: dict[int, tuple[Support, set[Evidence]]] = {}  # by id(Support)
+        self._rulings: dict[NodeRef, list[Node]] = defaultdict(list)  # by court
+        self._polls: dict[NodeRef, list[Node]] = defaultdict(list)  # by organisation
+
+    def _claim(self, node: Node, prop: str, value: object, ev: Evidence, extractor: str) -> None:
+        """``node.claim``, with each support's evidence in a set as well as its list:
+        Support.add looks an evidence up in the list, a scan of thousands of sentences
+        per claim for a place a big corpus names often."""
+        support = node.claims.get((prop, value))
+        if support is None:
+            node.claim(prop, value, ev, extractor)
+            return
+        known = self._evidence.get(id(support))
+        if known is None or known[0] is not support or len(known[1]) != len(support.evidence):
+            # new to the index, or its list changed behind it: read it again
+            known = self._evidence[id(support)] = (support, set(support.evidence))
+        if ev not in known[1]:
+            support.evidence.append(ev)
+            known[1].add(ev)
+        support.extractors.add(extractor)
 
     # ------------------------------------------------------------------ orchestration
 
@@ -142,9 +163,13 @@ class _Resolver:
             if isinstance(v, Ref) and v.kind == "person"
         )
         full = sorted(n for n in names if " " in n)
+        having: dict[str, list[str]] = defaultdict(list)  # word -> the full names with it
+        for f in full:
+            for word in dict.fromkeys(f.split()):
+                having[word].append(f)
         out: dict[str, str] = {}
         for n in names:
-            hits = [f for f in full if n in f.split()] if " " not in n else [n]
+            hits = having.get(n, []) if " " not in n else [n]
             out[n] = hits[0] if len(hits) == 1 else n
         # a misspelt name of someone's partner: same person ("Kaiti" for "Katie")
         partners: dict[str, set[str]] = defaultdict(set)
@@ -166,10 +191,10 @@ class _Resolver:
     def _person(self, ref: Ref, ev: Evidence, extractor: str) -> NodeRef:
         name = self.people.get(ref.name, ref.name)
         node = self.kb.node(NodeRef("person", slug(name)), "Person", name)
-        node.claim("type", "Person", ev, extractor)
-        node.claim("label", name, ev, extractor)
+        self._claim(node, "type", "Person", ev, extractor)
+        self._claim(node, "label", name, ev, extractor)
         if ref.name != name:
-            node.claim("altLabel", ref.name, ev, extractor)
+            self._claim(node, "altLabel", ref.name, ev, extractor)
         return node.ref
 
     # ------------------------------------------------------------------ dates
@@ -235,14 +260,14 @@ class _Resolver:
         node = self.kb.node(
             NodeRef("jurisdiction", slug(key)), JURISDICTION_CLASS[row["kind"]], row["label"]
         )
-        node.claim("type", node.cls, ev, "gazetteer")
-        node.claim("label", row["label"], ev, "gazetteer")
+        self._claim(node, "type", node.cls, ev, "gazetteer")
+        self._claim(node, "label", row["label"], ev, "gazetteer")
         # the parent, when the corpus itself names it
         parent = row.get("parent")
         if parent in self.mentioned:
             pnode = self._place(Ref("jurisdiction", "", parent), ev, extractor)
             if pnode is not None:
-                node.claim("partOf", pnode, ev, "gazetteer")
+                self._claim(node, "partOf", pnode, ev, "gazetteer")
         return node.ref
 
     def _org(self, ref: Ref, ev: Evidence, extractor: str) -> NodeRef:
@@ -250,8 +275,8 @@ class _Resolver:
         label = row["label"] if row else ref.name
         cls = ORG_CLASS.get(row["kind"], "Organization") if row else "Organization"
         node = self.kb.node(NodeRef("organization", slug(ref.key or label)), cls, label)
-        node.claim("type", cls, ev, extractor)
-        node.claim("label", label, ev, extractor)
+        self._claim(node, "type", cls, ev, extractor)
+        self._claim(node, "label", label, ev, extractor)
         return node.ref
 
     def _court(self, ref: Ref, ev: Evidence, extractor: str) -> NodeRef:
@@ -264,8 +289,8 @@ class _Resolver:
             "Court",
             ref.name,
         )
-        node.claim("type", "Court", ev, extractor)
-        node.claim("label", ref.name, ev, extractor)
+        self._claim(node, "type", "Court", ev, extractor)
+        self._claim(node, "label", ref.name, ev, extractor)
         row = self.gaz.courts.get(key)
         seat = row["seat"] if row else key.split(":", 1)[-1]
         level = row["level"] if row else None
@@ -274,9 +299,9 @@ class _Resolver:
         if seat in self.mentioned:
             seat_ref = self._place(Ref("jurisdiction", "", seat), ev, "gazetteer")
             if seat_ref is not None:
-                node.claim("seat", seat_ref, ev, "gazetteer")
+                self._claim(node, "seat", seat_ref, ev, "gazetteer")
         if level:
-            node.claim("courtLevel", NodeRef("court-level", level), ev, "gazetteer")
+            self._claim(node, "courtLevel", NodeRef("court-level", level), ev, "gazetteer")
         return node.ref
 
     # ------------------------------------------------------------------ fact handlers
@@ -293,18 +318,18 @@ class _Resolver:
             "OfficeHolding",
             f"{self.kb.nodes[holder].label}, {self.gaz.roles[role]['label']}",
         )
-        node.claim("type", "OfficeHolding", ev, ex)
-        node.claim("label", node.label, ev, ex)
-        node.claim("holder", holder, ev, ex)
-        node.claim("role", NodeRef("role", role), ev, ex)
+        self._claim(node, "type", "OfficeHolding", ev, ex)
+        self._claim(node, "label", node.label, ev, ex)
+        self._claim(node, "holder", holder, ev, ex)
+        self._claim(node, "role", NodeRef("role", role), ev, ex)
         place = f.get("jurisdiction")
         if isinstance(place, Ref):
             pref = self._place(place, ev, ex)
             if pref is not None:
-                node.claim("jurisdiction", pref, ev, ex)
+                self._claim(node, "jurisdiction", pref, ev, ex)
         party = f.get("party")
         if isinstance(party, Ref):
-            self.kb.nodes[holder].claim("memberOf", self._org(party, ev, ex), ev, ex)
+            self._claim(self.kb.nodes[holder], "memberOf", self._org(party, ev, ex), ev, ex)
 
     def _couples(self) -> dict[frozenset[str], list[Fact]]:
         out: dict[frozenset[str], list[Fact]] = defaultdict(list)
@@ -320,10 +345,10 @@ class _Resolver:
     ) -> NodeRef:
         a, b = sorted(pair)
         node = self.kb.node(NodeRef("couple", f"{slug(a)}-and-{slug(b)}"), "Couple", f"{a} and {b}")
-        node.claim("type", "Couple", ev, ex)
-        node.claim("label", node.label, ev, ex)
+        self._claim(node, "type", "Couple", ev, ex)
+        self._claim(node, "label", node.label, ev, ex)
         for r in refs:
-            node.claim("partner", self._person(r, ev, ex), ev, ex)
+            self._claim(node, "partner", self._person(r, ev, ex), ev, ex)
         return node.ref
 
     def _on_couple(self, f: Fact, couples: dict) -> None:
@@ -356,14 +381,14 @@ class _Resolver:
             "Certificate",
             f"certificate of {self.kb.nodes[couple].label}",
         )
-        node.claim("type", "Certificate", ev, ex)
-        node.claim("label", node.label, ev, ex)
-        node.claim("issuedTo", couple, ev, ex)
+        self._claim(node, "type", "Certificate", ev, ex)
+        self._claim(node, "label", node.label, ev, ex)
+        self._claim(node, "issuedTo", couple, ev, ex)
         if issuer_ref is not None:
-            node.claim("issuer", issuer_ref, ev, ex)
+            self._claim(node, "issuer", issuer_ref, ev, ex)
         when = self._date(f)
         if when is not None:
-            node.claim("issueDate", when, ev, ex)
+            self._claim(node, "issueDate", when, ev, ex)
         if isinstance(issuer, Ref):
             self._system(issuer, ev, ex)  # a certificate is issued under its issuer's system
 
@@ -373,41 +398,42 @@ class _Resolver:
             return None
         label = f"{self.kb.nodes[pref].label} partnership system"
         node = self.kb.node(NodeRef("system", pref.slug), "PartnershipSystem", label)
-        node.claim("type", "PartnershipSystem", ev, ex)
-        node.claim("label", label, ev, ex)
-        node.claim("adoptedBy", pref, ev, ex)
+        self._claim(node, "type", "PartnershipSystem", ev, ex)
+        self._claim(node, "label", label, ev, ex)
+        self._claim(node, "adoptedBy", pref, ev, ex)
         return node
 
     def _on_system(self, f: Fact, couples: dict) -> None:
         node = self._system(f.get("jurisdiction"), f.evidence, f.extractor)  # type: ignore[arg-type]
         when = self._date(f, "start")
         if node is not None and when is not None:
-            node.claim("startDate", when, f.evidence, f.extractor)
+            self._claim(node, "startDate", when, f.evidence, f.extractor)
 
     def _on_applicants(self, f: Fact, couples: dict) -> None:
         node = self._system(f.get("jurisdiction"), f.evidence, f.extractor)  # type: ignore[arg-type]
         if node is not None:
-            node.claim("applicantCount", int(f.get("count")), f.evidence, f.extractor)  # type: ignore[arg-type]
+            self._claim(node, "applicantCount", int(f.get("count")), f.evidence, f.extractor)  # type: ignore[arg-type]
 
     def _on_min_age(self, f: Fact, couples: dict) -> None:
         node = self._system(f.get("jurisdiction"), f.evidence, f.extractor)  # type: ignore[arg-type]
         if node is not None:
-            node.claim("minimumAge", int(f.get("age")), f.evidence, f.extractor)  # type: ignore[arg-type]
+            self._claim(node, "minimumAge", int(f.get("age")), f.evidence, f.extractor)  # type: ignore[arg-type]
 
     def _on_benefit(self, f: Fact, couples: dict) -> None:
         node = self._system(f.get("jurisdiction"), f.evidence, f.extractor)  # type: ignore[arg-type]
         if node is not None:
             prop = "grantsBenefit" if f.get("granted") else "excludesBenefit"
-            node.claim(prop, NodeRef("benefit", str(f.get("benefit"))), f.evidence, f.extractor)
+            benefit = NodeRef("benefit", str(f.get("benefit")))
+            self._claim(node, prop, benefit, f.evidence, f.extractor)
 
     def _on_ruling(self, f: Fact, couples: dict) -> None:
         ev, ex = f.evidence, f.extractor
         court = self._court(f.get("court"), ev, ex)  # type: ignore[arg-type]
         when = self._date(f)
         # one ruling per court and date: a new date incompatible with a known one is another ruling
-        existing = [
-            n for n in self.kb.nodes.values() if n.cls == "Ruling" and court in n.values("court")
-        ]
+        # (self._rulings[court]: the Ruling nodes with that court, as kb.nodes lists them;
+        # until _merge_courts only this handler makes rulings, each with its one court)
+        existing = self._rulings[court]
         node = None
         for n in existing:
             dates = [d for d in n.values("rulingDate") if isinstance(d, PartialDate)]
@@ -417,26 +443,27 @@ class _Resolver:
         if node is None:
             suffix = f"-{when.iso()}" if when else ""
             label = f"{self.kb.nodes[court].label} ruling" + (f" ({when.iso()})" if when else "")
-            node = self.kb.node(NodeRef("ruling", f"{court.slug}{suffix}"), "Ruling", label)
-            node.claim("type", "Ruling", ev, ex)
-            node.claim("label", label, ev, ex)
-        node.claim("court", court, ev, ex)
+            ref = NodeRef("ruling", f"{court.slug}{suffix}")
+            if ref not in self.kb.nodes:
+                existing.append(self.kb.node(ref, "Ruling", label))
+            node = self.kb.node(ref, "Ruling", label)
+            self._claim(node, "type", "Ruling", ev, ex)
+            self._claim(node, "label", label, ev, ex)
+        self._claim(node, "court", court, ev, ex)
         if when is not None:
-            node.claim("rulingDate", when, ev, ex)
-        node.claim("outcome", NodeRef("outcome", str(f.get("outcome"))), ev, ex)
+            self._claim(node, "rulingDate", when, ev, ex)
+        self._claim(node, "outcome", NodeRef("outcome", str(f.get("outcome"))), ev, ex)
         for article in f.get("articles", ()) or ():  # type: ignore[union-attr]
-            node.claim("constitutionalArticle", article, ev, ex)
+            self._claim(node, "constitutionalArticle", article, ev, ex)
         if f.get("damages_rejected"):
-            node.claim("damagesRejected", True, ev, ex)
+            self._claim(node, "damagesRejected", True, ev, ex)
 
     def _on_poll(self, f: Fact, couples: dict) -> None:
         ev, ex = f.evidence, f.extractor
         org = self._org(f.get("org"), ev, ex)  # type: ignore[arg-type]
         year = self._date(f, "year")
         year = PartialDate(year.year) if year else None
-        existing = [
-            n for n in self.kb.nodes.values() if n.cls == "Poll" and org in n.values("conductedBy")
-        ]
+        existing = self._polls[org]  # as self._rulings: the Poll nodes of org, in order
         node = next(
             (
                 n
@@ -447,18 +474,19 @@ class _Resolver:
         )
         if node is None:
             label = f"{self.kb.nodes[org].label} poll" + (f" ({year.iso()})" if year else "")
-            node = self.kb.node(
-                NodeRef("poll", org.slug + (f"-{year.iso()}" if year else "")), "Poll", label
-            )
-            node.claim("type", "Poll", ev, ex)
-            node.claim("label", label, ev, ex)
-        node.claim("conductedBy", org, ev, ex)
+            ref = NodeRef("poll", org.slug + (f"-{year.iso()}" if year else ""))
+            if ref not in self.kb.nodes:
+                existing.append(self.kb.node(ref, "Poll", label))
+            node = self.kb.node(ref, "Poll", label)
+            self._claim(node, "type", "Poll", ev, ex)
+            self._claim(node, "label", label, ev, ex)
+        self._claim(node, "conductedBy", org, ev, ex)
         if year is not None:
-            node.claim("pollYear", year, ev, ex)
+            self._claim(node, "pollYear", year, ev, ex)
         for name, prop in (("support", "supportPercent"), ("oppose", "opposePercent")):
             value = f.get(name)
             if value is not None:
-                node.claim(prop, float(value), ev, ex)  # type: ignore[arg-type]
+                self._claim(node, prop, float(value), ev, ex)  # type: ignore[arg-type]
 
     def _on_quote(self, f: Fact, couples: dict) -> None:
         ev, ex = f.evidence, f.extractor
@@ -466,10 +494,10 @@ class _Resolver:
         text = str(f.get("text"))
         key = slug(" ".join(text.split()[:8]))[:60].strip("-")
         node = self.kb.node(NodeRef("quote", f"{speaker.slug}-{key}"), "Quotation", _short(text))
-        node.claim("type", "Quotation", ev, ex)
-        node.claim("label", node.label, ev, ex)
-        node.claim("speaker", speaker, ev, ex)
-        node.claim("quoteText", text, ev, ex)
+        self._claim(node, "type", "Quotation", ev, ex)
+        self._claim(node, "label", node.label, ev, ex)
+        self._claim(node, "speaker", speaker, ev, ex)
+        self._claim(node, "quoteText", text, ev, ex)
 
     # ------------------------------------------------------------------ merging
 
@@ -509,14 +537,14 @@ class _Resolver:
                 continue
             for ev in support.evidence:
                 for ex in sorted(support.extractors):
-                    target.claim(prop, value, ev, ex)
+                    self._claim(target, prop, value, ev, ex)
         for node in list(self.kb.nodes.values()):
             for (prop, value), support in list(node.claims.items()):
                 if value == old:
                     del node.claims[(prop, value)]
                     for ev in support.evidence:
                         for ex in sorted(support.extractors):
-                            node.claim(prop, new, ev, ex)
+                            self._claim(node, prop, new, ev, ex)
         # rulings of the vague court now sit with the named court's: merge same-date ones
         rulings = [
             n for n in self.kb.nodes.values() if n.cls == "Ruling" and new in n.values("court")
@@ -537,18 +565,21 @@ class _Resolver:
     def _finish_certificates(self) -> None:
         """A certificate the text does not date was issued when its issuer's system
         started, if the same article reports that start with a date."""
+        systems: dict[str, list[tuple[int, Fact]]] = defaultdict(list)  # by article
+        for i, f in enumerate(self.facts):
+            if f.kind == "system":
+                systems[f.evidence.article].append((i, f))
         for node in list(self.kb.nodes.values()):
             if node.cls != "Certificate" or node.values("issueDate"):
                 continue
             issuers = node.values("issuer")
             articles = {ev.article for s in node.claims.values() for ev in s.evidence}
-            for f in self.facts:
-                if f.kind != "system" or f.evidence.article not in articles:
-                    continue
+            # the system facts of those articles, in the order of self.facts
+            for _, f in sorted(x for a in articles for x in systems.get(a, ())):
                 place = self._place(f.get("jurisdiction"), f.evidence, f.extractor)  # type: ignore[arg-type]
                 when = self._date(f, "start")
                 if place in issuers and when is not None and when.day is not None:
-                    node.claim("issueDate", when, f.evidence, f.extractor)
+                    self._claim(node, "issueDate", when, f.evidence, f.extractor)
                     break
 
     def _pick_single_values(self) -> None:

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.namespace import RDFS, SKOS
@@ -51,6 +52,13 @@ class Result:
     graph: Graph | None = None
 
 
+class LabelSource(Protocol):
+    """Where the table format looks up labels: an rdflib Graph, or the Oxigraph store of
+    kg.engine.OxigraphGraph (anything with rdflib's ``Graph.objects``)."""
+
+    def objects(self, subject: Node, predicate: Node) -> Iterable[Node]: ...
+
+
 Formatter = Callable[..., str]
 FORMATS: dict[str, Formatter] = {}
 _KINDS: dict[str, frozenset[str]] = {}
@@ -68,7 +76,10 @@ def result_format(name: str, kinds: Iterable[str]) -> Callable[[Formatter], Form
 
 
 def format_result(
-    result: Result, fmt: str, graph: Graph | None = None, max_width: int = TABLE_CELL_WIDTH
+    result: Result,
+    fmt: str,
+    graph: LabelSource | None = None,
+    max_width: int = TABLE_CELL_WIDTH,
 ) -> str:
     """Print ``result`` in the format named ``fmt``.
 
@@ -104,7 +115,7 @@ def _rdflib_result(result: Result) -> RDFLibResult:
 
 @result_format("table", kinds=(SELECT, ASK, CONSTRUCT, DESCRIBE))
 def format_table(
-    result: Result, graph: Graph | None = None, max_width: int = TABLE_CELL_WIDTH
+    result: Result, graph: LabelSource | None = None, max_width: int = TABLE_CELL_WIDTH
 ) -> str:
     """Aligned plain text: IRIs shown by their labels, literals by their lexical form,
     unbound as empty, long cells cut with an ellipsis, then a line counting the rows.
@@ -138,7 +149,7 @@ def format_table(
 
 @result_format("json", kinds=(SELECT, ASK))
 def format_json(
-    result: Result, graph: Graph | None = None, max_width: int = TABLE_CELL_WIDTH
+    result: Result, graph: LabelSource | None = None, max_width: int = TABLE_CELL_WIDTH
 ) -> str:
     """SPARQL 1.1 Query Results JSON (application/sparql-results+json), by rdflib."""
     return _rdflib_result(result).serialize(format="json").decode("utf-8") + "\n"
@@ -146,7 +157,7 @@ def format_json(
 
 @result_format("csv", kinds=(SELECT,))
 def format_csv(
-    result: Result, graph: Graph | None = None, max_width: int = TABLE_CELL_WIDTH
+    result: Result, graph: LabelSource | None = None, max_width: int = TABLE_CELL_WIDTH
 ) -> str:
     """SPARQL 1.1 Query Results CSV (text/csv, CRLF line ends), by rdflib."""
     return _rdflib_result(result).serialize(format="csv").decode("utf-8")
@@ -154,7 +165,7 @@ def format_csv(
 
 @result_format("tsv", kinds=(SELECT,))
 def format_tsv(
-    result: Result, graph: Graph | None = None, max_width: int = TABLE_CELL_WIDTH
+    result: Result, graph: LabelSource | None = None, max_width: int = TABLE_CELL_WIDTH
 ) -> str:
     """SPARQL 1.1 Query Results TSV (text/tab-separated-values).
 
@@ -200,7 +211,7 @@ def _turtle(graph: Graph | None) -> str:
     return out.serialize(format="turtle")
 
 
-def _display(term: Node | None, graph: Graph | None, labels: dict[Node, str]) -> str:
+def _display(term: Node | None, graph: LabelSource | None, labels: dict[Node, str]) -> str:
     if term is None:
         return ""
     if isinstance(term, Literal):
@@ -210,7 +221,7 @@ def _display(term: Node | None, graph: Graph | None, labels: dict[Node, str]) ->
     return labels[term]
 
 
-def _label(term: Node, graph: Graph | None) -> str:
+def _label(term: Node, graph: LabelSource | None) -> str:
     if graph is not None:
         for predicate in LABEL_PREDICATES:
             names = [o for o in graph.objects(term, predicate) if isinstance(o, Literal)]

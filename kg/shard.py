@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,26 +50,25 @@ from kg.build import (
     BuildReport,
     InputFile,
     Progress,
+    Workers,
     extract_articles,
     list_inputs,
     no_articles,
     read_inputs,
     write_output,
 )
-from kg.dates import DateExpr
+from kg.cache import Cache, decode, dumps, encode
 from kg.errors import E, KGError
 from kg.graph import article_graph, concept_graph, to_dataset, to_graph
 from kg.ingest import distinct_articles
-from kg.model import Article, Evidence, Fact, PartialDate, Ref
+from kg.model import Article, Fact
 from kg.namespaces import base_namespace
 from kg.resolve import KnowledgeBase, resolve
 from kg.serialize import format_for, write_atomic
 
 FACTS_FORMAT = "kg-facts/2"
-# the types a facts file stores, by name ("$" in their JSON objects)
-_TYPES: dict[str, type] = {
-    t.__name__: t for t in (Article, Fact, Evidence, Ref, PartialDate, DateExpr)
-}
+# a facts file stores articles and facts as the build cache does (kg.cache)
+_dumps = dumps
 
 
 @dataclass(frozen=True)
@@ -116,11 +115,14 @@ def build_shard(
     fmt: str | None = None,
     progress: Progress | None = None,
     base: str | None = None,
+    jobs: int = 1,
+    cache: Cache | None = None,
 ) -> BuildReport:
     """Read and extract the files of share ``shard`` of ``paths`` and write their facts to
     ``out`` (default graphs/part-I-of-N.facts.jsonl). A share with no file, or no readable
     article, is an empty part, not an error: its files may all be in other shares.
-    ``fmt`` and ``base`` are refused: they belong to `kg merge`."""
+    ``fmt`` and ``base`` are refused: they belong to `kg merge`. ``jobs`` and ``cache``:
+    see kg.build.build_kb."""
     shard = _shard(shard)
     out = out or Path("graphs") / f"part-{shard.index}-of-{shard.count}{FACTS_SUFFIX}"
     if fmt is not None or not out.name.endswith(FACTS_SUFFIX):
@@ -132,26 +134,27 @@ def build_shard(
     mine = [f for f in files if shard.holds(f.key)]
     placed: dict[str, tuple[InputFile, int]] = {}
     articles: list[Article] = []
-    for file, n, article in read_inputs(mine, report):
-        placed[article.source] = (file, n)
-        articles.append(article)
-    # repeated articles and shared ids are settled by merge, which sees every share
-    unique = articles
-    lines = [
-        _dumps(
-            {
-                "format": FACTS_FORMAT,
-                "kg": __version__,
-                "shard": [shard.index, shard.count],
-                "inputs": inputs_digest(files),
-                "warnings": report.warnings,
-            }
-        )
-    ]
-    for article, facts in extract_articles(unique, report, progress):
-        file, n = placed[article.source]
-        record = {"file": file.index, "record": n, "key": file.key}
-        lines.append(_dumps({**record, "article": encode(article), "facts": encode(facts)}))
+    with Workers(jobs) as workers:
+        for file, n, article in read_inputs(mine, report, workers, cache):
+            placed[article.source] = (file, n)
+            articles.append(article)
+        # repeated articles and shared ids are settled by merge, which sees every share
+        unique = articles
+        lines = [
+            _dumps(
+                {
+                    "format": FACTS_FORMAT,
+                    "kg": __version__,
+                    "shard": [shard.index, shard.count],
+                    "inputs": inputs_digest(files),
+                    "warnings": report.warnings,
+                }
+            )
+        ]
+        for article, facts in extract_articles(unique, report, progress, workers, cache):
+            file, n = placed[article.source]
+            record = {"file": file.index, "record": n, "key": file.key}
+            lines.append(_dumps({**record, "article": encode(article), "facts": encode(facts)}))
     write_atomic(out, "\n".join(lines) + "\n")
     report.output = out
     return report
@@ -160,35 +163,6 @@ def build_shard(
 def inputs_digest(files: Sequence[InputFile]) -> str:
     """What every share must agree on: the keys of all the files of the build, in order."""
     return hashlib.sha256("\n".join(f.key for f in files).encode("utf-8")).hexdigest()
-
-
-def encode(value: Any) -> Any:
-    """``value`` as JSON: tuples and lists as arrays, kg's dataclasses as objects naming
-    their type in "$"; anything else kg does not store raises TypeError."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, tuple | list):
-        return [encode(v) for v in value]
-    name = type(value).__name__
-    if _TYPES.get(name) is type(value):
-        return {"$": name, **{f.name: encode(getattr(value, f.name)) for f in fields(value)}}
-    raise TypeError(f"a facts file cannot hold a {name}: {value!r}")
-
-
-def decode(value: Any) -> Any:
-    """The inverse of :func:`encode`: every array becomes a tuple (a Fact's values are
-    hashable, so they never hold lists)."""
-    if isinstance(value, list):
-        return tuple(decode(v) for v in value)
-    if isinstance(value, dict):
-        kind = _TYPES[value["$"]]
-        return kind(**{k: decode(v) for k, v in value.items() if k != "$"})
-    return value
-
-
-def _dumps(obj: object) -> str:
-    # ASCII: a lone surrogate in an article is escaped, not an encoding error
-    return json.dumps(obj, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
 
 
 # --- merging the shares -----------------------------------------------------------------

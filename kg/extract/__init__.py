@@ -6,8 +6,11 @@ EXTRACTORS by name; ``extract`` parses articles in batches with spaCy and runs t
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+
+from spacy.tokens import Doc
 
 from kg.extract import couples, officials, places, policies, polls, quotes, rulings
 from kg.extract.context import PARAGRAPH_BREAK, ArticleContext, build
@@ -56,10 +59,34 @@ def extract_article(article: Article, docs: list | None = None) -> list[Fact]:
 def extract(
     articles: Iterable[Article], batch_size: int = 64
 ) -> Iterator[tuple[Article, list[Fact]]]:
-    """Parse articles with nlp.pipe (paragraph by paragraph) and extract their facts."""
+    """Parse articles with nlp.pipe and extract their facts, each article as soon as its
+    last paragraph is parsed.
+
+    The paragraphs of all the articles flow through one nlp.pipe in batches of
+    ``batch_size`` (a batch may span articles: a parse does not depend on its batch), so
+    only the Docs of the articles in the current batch are held at any time.
+    """
     nlp = load()
-    for article in articles:
-        paras = paragraphs(article.text)
-        parsed = nlp.pipe((p for _, p in paras), batch_size=batch_size)
-        docs = list(zip((o for o, _ in paras), parsed, strict=True))
-        yield article, extract_article(article, docs)
+    waiting: deque[tuple[Article, list[tuple[int, str]]]] = deque()  # read, not yet extracted
+
+    def texts() -> Iterator[str]:
+        for article in articles:
+            paras = paragraphs(article.text)
+            waiting.append((article, paras))
+            yield from (p for _, p in paras)
+
+    def finished(docs: list[Doc]) -> tuple[Article, list[Fact]]:
+        article, paras = waiting.popleft()
+        offsets = (o for o, _ in paras)
+        return article, extract_article(article, list(zip(offsets, docs, strict=True)))
+
+    parsed: list[Doc] = []
+    for doc in nlp.pipe(texts(), batch_size=batch_size):
+        while not waiting[0][1]:  # an article without a paragraph to parse
+            yield finished([])
+        parsed.append(doc)
+        if len(parsed) == len(waiting[0][1]):
+            yield finished(parsed)
+            parsed = []
+    while waiting:
+        yield finished([])
