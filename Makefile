@@ -9,7 +9,7 @@ PAGE   := graphs/kg.html
 # Debian packages the test suite drives (installed by apt-get when CI=true).
 APT_PACKAGES := chromium raptor2-utils serdi virtuoso-opensource-7-bin
 
-.PHONY: graph test install install-test lint system-packages clean docs
+.PHONY: graph test install install-test lint system-packages clean docs bench
 
 graph: $(VENV)/.installed
 	$(PY) -m kg build $(SEEDS) -o $(GRAPH)
@@ -23,6 +23,12 @@ docs: graph $(VENV)/.installed-test system-packages
 test: $(VENV)/.installed-test system-packages
 	$(PY) -m ruff check kg tests
 	$(PY) -m pytest
+
+# The benchmark (bench/): build throughput against bare spaCy, incremental builds, query
+# latency and serialization on a big graph, the graph page; writes bench/results.md.
+# Takes about 15 minutes on 2 cores; not part of `make test`.
+bench: $(VENV)/.installed
+	$(PY) -m bench.run
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

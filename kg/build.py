@@ -14,7 +14,6 @@ from typing import Any
 
 from rdflib import Dataset, Graph
 
-from kg import extract as extraction
 from kg.cache import Cache
 from kg.errors import E, KGError
 from kg.graph import to_dataset, to_graph, to_triples
@@ -182,8 +181,16 @@ def _read_task(job: tuple[Path, bytes | None]) -> tuple[list[Article], list[str]
     return read_corpus_file(path, lambda e: warnings.append(str(e))), warnings
 
 
+def _extracted(articles: list[Article]) -> Iterator[tuple[Article, list[Fact]]]:
+    # imported here: spaCy takes a while to import, and a build whose every article is in
+    # the cache does without it
+    from kg.extract import extract
+
+    return extract(articles)
+
+
 def _extract_task(articles: list[Article]) -> list[list[Fact]]:
-    return [facts for _, facts in extraction.extract(articles)]
+    return [facts for _, facts in _extracted(articles)]
 
 
 def _file_bytes(path: Path) -> bytes | None:
@@ -262,11 +269,12 @@ def extract_articles(
     known = [cache.facts(a) for a in articles] if cache is not None else [None] * len(articles)
     todo = [a for a, facts in zip(articles, known, strict=True) if facts is None]
     workers = workers or Workers()
+    fresh: Iterator[list[Fact]] = iter(())
     if workers.jobs > 1 and len(todo) > CHUNK:
         chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
         fresh = (facts for chunk in workers.map(_extract_task, chunks) for facts in chunk)
-    else:
-        fresh = (facts for _, facts in extraction.extract(todo))
+    elif todo:
+        fresh = (facts for _, facts in _extracted(todo))
     for article, facts in zip(articles, known, strict=True):
         if facts is None:
             facts = next(fresh)

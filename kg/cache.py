@@ -76,13 +76,19 @@ def dumps(obj: object) -> str:
     return json.dumps(obj, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
 
 
-def default_dir() -> Path:
-    """$KG_CACHE_DIR, else the user's cache folder ($XDG_CACHE_HOME or ~/.cache) /kg."""
+def default_dir() -> Path | None:
+    """$KG_CACHE_DIR, else the user's cache folder ($XDG_CACHE_HOME or ~/.cache) /kg; None
+    when there is no home folder to keep it in."""
     given = os.environ.get(ENV)
     if given:
         return Path(given).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "kg"
+    base = os.environ.get("XDG_CACHE_HOME")
+    if base:
+        return Path(base) / "kg"
+    try:
+        return Path.home() / ".cache" / "kg"
+    except (RuntimeError, KeyError):  # no $HOME, and no home in the password database
+        return None
 
 
 @cache
@@ -113,11 +119,15 @@ def _version(dist: str) -> str:
 class Cache:
     """The entries under ``root`` (default: :func:`default_dir`)."""
 
-    root: Path = field(default_factory=default_dir)
+    root: Path | None = field(default_factory=default_dir)
     hits: int = 0
     misses: int = 0
     warnings: list[str] = field(default_factory=list)  # at most one: E901
     writable: bool = True
+
+    def __post_init__(self) -> None:
+        if self.root is None:
+            self._refuse("?", f"no home folder to keep it in; set ${ENV}")
 
     # --- the two kinds of entry ---------------------------------------------------------
 
@@ -152,9 +162,11 @@ class Cache:
 
     def _path(self, key: str) -> Path:
         kind, _, digest = key.partition("-")
-        return self.root / f"v{LAYOUT}" / kind / digest[:2] / f"{digest}.json"
+        return Path(self.root or ".") / f"v{LAYOUT}" / kind / digest[:2] / f"{digest}.json"
 
     def _get(self, key: str) -> Any:
+        if self.root is None:
+            return None
         try:
             text = self._path(key).read_text(encoding="ascii")
             entry = json.loads(text)
@@ -185,6 +197,8 @@ class Cache:
                 raise
         except OSError as exc:
             # no space, no permission, a read-only disk: build on without the cache
-            self.writable = False
-            reason = exc.strerror or str(exc)
-            self.warnings.append(str(KGError(E.E901, path=self.root, reason=reason)))
+            self._refuse(self.root, exc.strerror or str(exc))
+
+    def _refuse(self, where: object, reason: str) -> None:
+        self.writable = False
+        self.warnings.append(str(KGError(E.E901, path=where, reason=reason)))

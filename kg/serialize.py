@@ -13,6 +13,7 @@ import glob
 import io
 import json
 import os
+import re
 import tempfile
 import time
 from collections import Counter
@@ -22,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDF, RDFS, XMLNS
 from rdflib.plugins.serializers.nt import _quoteLiteral as _nt_literal
 from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.plugins.serializers.turtle import OBJECT as _OBJECT
-from rdflib.plugins.serializers.turtle import SUBJECT as _SUBJECT
 from rdflib.plugins.serializers.turtle import VERB as _VERB
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 from rdflib.term import Node
@@ -57,15 +57,24 @@ class Triples:
         self.namespaces = namespaces
         self.spo: dict[Node, dict[Node, dict[Node, None]]] = {}
         self.count = 0
+        # one object per term: a dict finds a key by identity before it asks the term's
+        # (Python) __eq__
+        self.terms: dict[Node, Node] = {}
 
     @classmethod
     def of(cls, graph: Graph) -> Triples:
+        """The triples of ``graph``, each subject's in the order rdflib's writer reads them
+        (the order they were added: where rdflib's ordering of terms is no total order,
+        as between literals of different types, its sort keeps that order)."""
         table = cls(graph)
-        for s, p, o in graph:
-            table.add(s, p, o)
+        for s in graph.subjects(unique=True):
+            for p, o in graph.predicate_objects(s):
+                table.add(s, p, o)
         return table
 
     def add(self, s: Node, p: Node, o: Node) -> None:
+        terms = self.terms
+        s, p, o = terms.setdefault(s, s), terms.setdefault(p, p), terms.setdefault(o, o)
         predicates = self.spo.get(s)
         if predicates is None:
             predicates = self.spo[s] = {}
@@ -86,8 +95,8 @@ class Triples:
                     yield s, p, o
 
     def graph(self) -> Graph:
-        """The triples as an rdflib Graph, with the same prefixes."""
-        graph = Graph()
+        """The triples as an rdflib Graph, with the same prefixes (and no others)."""
+        graph = Graph(bind_namespaces="none")
         for prefix, namespace in self.namespaces.namespaces():
             graph.bind(prefix, namespace)
         for triple in self:
@@ -114,13 +123,17 @@ def turtle_text(table: Triples) -> str | None:
     verbs: dict[Node, str] = {}
     terms: dict[Node, str] = {}
     known_prefix = graph.namespace_manager.compute_qname
+    label = _iri_labels(writer, graph)
+    rdf_type, rdfs_label = (table.terms.get(t, t) for t in (RDF.type, RDFS.label))
     for s, predicates in spo.items():
-        if type(s) is not URIRef or RDFS.Class in predicates.get(RDF.type, ()):
+        if type(s) is not URIRef or RDFS.Class in predicates.get(rdf_type, ()):
             return None
         if s not in terms:
-            terms[s] = writer.label(s, _SUBJECT)
+            terms[s] = label(s)
         for p, objects in predicates.items():
-            references.update(objects.keys())
+            for o in objects:
+                if type(o) is URIRef and o in spo:
+                    references[o] += 1
             if p not in verbs:
                 if type(p) is not URIRef:
                     return None
@@ -135,13 +148,16 @@ def turtle_text(table: Triples) -> str | None:
                 verbs[p] = writer.label(p, _VERB)
             for o in objects:
                 if o not in terms:
+                    if type(o) is URIRef:
+                        terms[o] = label(o)
+                        continue
                     if isinstance(o, BNode):
                         return None
                     if isinstance(o, Literal) and o.datatype:
                         writer.get_pname(o.datatype, gen_prefix=False)  # binds its prefix
                     terms[o] = writer.label(o, _OBJECT)
     out = [f"@prefix {prefix}: <{uri}> .\n" for prefix, uri in sorted(writer.namespaces.items())]
-    first = (RDF.type, RDFS.label)
+    first = (rdf_type, rdfs_label)
     # subjects and predicates are all URIRefs here, which rdflib orders as strings
     for s in sorted(spo, key=lambda s: (references[s], str(s))):
         predicates = spo[s]
@@ -163,6 +179,35 @@ def turtle_text(table: Triples) -> str | None:
     except UnicodeEncodeError:  # as rdflib writes it: a lone surrogate becomes "?"
         text = text.encode("utf-8", "replace").decode("utf-8")
     return text
+
+
+_XMLNS = str(XMLNS)
+# An IRI whose local name (after its last "/") is a plain word, and which holds nothing
+# N3 refuses (term._invalid_uri_chars)
+_PLAIN_IRI = re.compile(r"([^<>\"{}|\\^`\s]*/)[A-Za-z][A-Za-z0-9_-]*", re.ASCII)
+
+
+def _iri_labels(writer: TurtleSerializer, graph: Graph) -> Callable[[URIRef], str]:
+    """``writer.label`` for IRIs in a subject or object position, quicker for the IRIs
+    that are most of kg's (<.../statement/s0a1b...>): where no bound namespace starts
+    with the part of the IRI up to its last "/", rdflib finds no prefixed name for it
+    (it splits the IRI there, finds no prefix for that namespace or a longer one, and
+    the IRI is no namespace itself), and writes <IRI>."""
+    bound = [str(namespace) for _, namespace in graph.namespaces()]
+    free: dict[str, bool] = {}
+
+    def label(iri: URIRef) -> str:
+        match = _PLAIN_IRI.fullmatch(iri)
+        if match is not None and not iri.startswith(_XMLNS):
+            head = match.group(1)
+            unbound = free.get(head)
+            if unbound is None:
+                unbound = free[head] = not any(b.startswith(head) for b in bound)
+            if unbound:
+                return f"<{iri}>"
+        return writer.label(iri, _OBJECT)
+
+    return label
 
 
 def nt_text(table: Triples) -> str:

@@ -34,6 +34,7 @@ from rdflib.namespace import DCTERMS, RDF
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 from typer.testing import CliRunner
 
+import kg.serialize
 from kg import ingest, serialize
 from kg.build import build_graph
 from kg.cli import app
@@ -396,9 +397,15 @@ def test_a_bug_on_one_file_spares_the_others(runner: CliRunner, corpus: Path, tm
 
 @pytest.fixture
 def serializer_fails_midway(monkeypatch: pytest.MonkeyPatch) -> None:
-    """rdflib's Turtle writer raises after writing 100 subjects."""
+    """kg's own Turtle writer fails, and so does rdflib's, which kg falls back on, after
+    writing 100 subjects."""
     original = TurtleSerializer.statement
     written = [0]
+
+    def broken(*args: Any, **kwargs: Any) -> str:
+        raise RuntimeError("the fast writer broke")
+
+    monkeypatch.setattr(kg.serialize, "turtle_text", broken)
 
     def statement(self: TurtleSerializer, subject: Any) -> Any:
         written[0] += 1
