@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SAMPLE_SECONDS = 0.02
+SAMPLE_SECONDS = 0.2  # reading smaps_rollup of a big process takes a while: not too often
 
 
 @dataclass(frozen=True)

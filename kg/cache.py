@@ -70,6 +70,18 @@ def decode(value: Any) -> Any:
     return value
 
 
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def _decoded(obj: dict[str, Any]) -> Any:
+    """:func:`decode` of one JSON object, as json.loads meets it (its values decoded)."""
+    kind = obj.pop("$", None)
+    if kind is None:
+        return obj
+    return _TYPES[kind](**{k: _tuples(v) if isinstance(v, list) else v for k, v in obj.items()})
+
+
 def dumps(obj: object) -> str:
     """Canonical JSON: sorted keys, no spaces, ASCII (a lone surrogate in an article is
     escaped, not an encoding error)."""
@@ -169,10 +181,10 @@ class Cache:
             return None
         try:
             text = self._path(key).read_text(encoding="ascii")
-            entry = json.loads(text)
+            entry = json.loads(text, object_hook=_decoded)
             if entry["key"] != key:
                 raise ValueError("an entry of another key")
-            value = decode(entry["value"])
+            value = _tuples(entry["value"])
         except (OSError, ValueError, KeyError, TypeError):
             self.misses += 1
             return None

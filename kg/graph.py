@@ -64,7 +64,7 @@ def to_graph(kb: KnowledgeBase, base: str | None = None) -> Graph:
     ns = base_namespace(base)
     g = Graph()
     _bind(g, ns)
-    for s, p, o, _ in _quads(kb, ns):
+    for s, p, o, _ in _quads(kb, ns, union=True):
         g.add((s, p, o))
     return g
 
@@ -76,9 +76,7 @@ def to_triples(kb: KnowledgeBase, base: str | None = None) -> Triples:
     prefixes = Graph()
     _bind(prefixes, ns)
     table = Triples(prefixes)
-    add = table.add
-    for s, p, o, _ in _quads(kb, ns):
-        add(s, p, o)
+    table.extend((s, p, o) for s, p, o, _ in _quads(kb, ns, union=True))
     return table
 
 
@@ -101,10 +99,17 @@ def _bind(g: Graph, ns: Namespace) -> None:
 Quad = tuple[URIRef, URIRef, URIRef | Literal, URIRef]
 
 # the terms every node uses, made once (a namespace's attribute makes a new URIRef each time)
-_TYPE, _STATEMENT, _SUBJECT, _PREDICATE, _OBJECT = (
-    RDF.type, RDF.Statement, RDF.subject, RDF.predicate, RDF.object
-)
+# (rdf:type and rdfs:label the very objects of PROPERTIES: a dict finds them by identity)
+_TYPE, _LABEL = PROPERTIES["type"], PROPERTIES["label"]
+_STATEMENT, _SUBJECT, _PREDICATE, _OBJECT = RDF.Statement, RDF.subject, RDF.predicate, RDF.object
 _DERIVED_FROM, _EXTRACTOR = PROV.wasDerivedFrom, KG.extractor
+_SENTENCE, _SENTENCE_TEXT, _BEGIN, _END, _IN_ARTICLE = (
+    KG.Sentence, KG.sentenceText, KG.beginIndex, KG.endIndex, KG.inArticle
+)
+_ARTICLE, _SOURCE, _BODY, _TITLE, _URL, _DATE = (
+    KG.Article, DCTERMS.source, SCHEMA.articleBody, DCTERMS.title, SCHEMA.url, DCTERMS.date
+)
+_INTEGER, _ANY_URI = XSD.integer, XSD.anyURI
 
 
 class _Terms:
@@ -116,9 +121,36 @@ class _Terms:
         self.iris: dict[NodeRef, URIRef] = {}
         self.predicates: dict[str, URIRef] = {}
         self.objects: dict[tuple[str, type, object], URIRef | Literal] = {}
-        self.sentences: dict[Evidence, URIRef] = {}
+        self.sentences: dict[tuple[str, int, int], URIRef] = {}  # by what names one
         self.extractors: dict[str, Literal] = {}
         self.graphs: dict[str, URIRef] = {}
+        self.articles: dict[str, URIRef] = {}
+        self.integers: dict[int, Literal] = {}
+        self.n3s: dict[URIRef | Literal, str] = {}
+
+    def digest(self, s: URIRef, p: URIRef, o: URIRef | Literal) -> str:
+        """What names the statement of (s, p, o): the first 20 hex digits of the SHA-256
+        of the three terms' N3, each term's N3 made once."""
+        n3s = self.n3s
+        parts = []
+        for t in (s, p, o):
+            text = n3s.get(t)
+            if text is None:
+                text = n3s[t] = t.n3()
+            parts.append(text)
+        return hashlib.sha256(" ".join(parts).encode()).hexdigest()[:20]
+
+    def article(self, article_id: str) -> URIRef:
+        found = self.articles.get(article_id)
+        if found is None:
+            found = self.articles[article_id] = self.ns[f"article/{article_id}"]
+        return found
+
+    def integer(self, value: int) -> Literal:
+        found = self.integers.get(value)
+        if found is None:
+            found = self.integers[value] = Literal(value, datatype=_INTEGER)
+        return found
 
     def iri(self, ref: NodeRef) -> URIRef:
         found = self.iris.get(ref)
@@ -133,7 +165,7 @@ class _Terms:
         return found
 
     def object(self, prop: str, value: object) -> URIRef | Literal:
-        if isinstance(value, NodeRef):
+        if type(value) is NodeRef:
             return self.iri(value)
         key = (prop, type(value), value)  # the type: 1, 1.0 and True are one dict key
         found = self.objects.get(key)
@@ -142,9 +174,10 @@ class _Terms:
         return found
 
     def sentence(self, ev: Evidence) -> URIRef:
-        found = self.sentences.get(ev)
+        key = (ev.article, ev.start, ev.end)  # hashed in C, unlike the Evidence
+        found = self.sentences.get(key)
         if found is None:
-            found = self.sentences[ev] = _sentence_iri(self.ns, ev)
+            found = self.sentences[key] = _sentence_iri(self.ns, ev)
         return found
 
     def extractor(self, name: str) -> Literal:
@@ -160,7 +193,10 @@ class _Terms:
         return found
 
 
-def _quads(kb: KnowledgeBase, ns: Namespace) -> Iterator[Quad]:
+def _quads(kb: KnowledgeBase, ns: Namespace, union: bool = False) -> Iterator[Quad]:
+    """Every triple with the graph it goes in (see to_dataset). With ``union``, a triple
+    that several articles' graphs hold comes once (its first time), for a graph of their
+    union: each subject's triples come in the same order as they first come without."""
     terms = _Terms(ns)
     concepts: set[NodeRef] = set()
     sentences: set[Evidence] = set()
@@ -171,29 +207,33 @@ def _quads(kb: KnowledgeBase, ns: Namespace) -> Iterator[Quad]:
         ):
             predicate = terms.predicate(prop)
             obj = terms.object(prop, value)
-            if isinstance(value, NodeRef) and value.kind in CONCEPTS:
+            if type(value) is NodeRef and value.kind in CONCEPTS:
                 concepts.add(value)
-            statement = ns[f"statement/s{_digest(subject, predicate, obj)}"]
+            statement = ns[f"statement/s{terms.digest(subject, predicate, obj)}"]
             by_article: dict[str, list[Evidence]] = defaultdict(list)
             for ev in support.evidence:  # never empty: a Support is made with its evidence
                 by_article[ev.article].append(ev)
             extractors = [terms.extractor(e) for e in sorted(support.extractors)]
+            first = True
             for aid in sorted(by_article):
                 name = terms.graph(aid)
-                yield subject, predicate, obj, name
-                yield statement, _TYPE, _STATEMENT, name
-                yield statement, _SUBJECT, subject, name
-                yield statement, _PREDICATE, predicate, name
-                yield statement, _OBJECT, obj, name
+                if first or not union:
+                    yield subject, predicate, obj, name
+                    yield statement, _TYPE, _STATEMENT, name
+                    yield statement, _SUBJECT, subject, name
+                    yield statement, _PREDICATE, predicate, name
+                    yield statement, _OBJECT, obj, name
                 for ev in by_article[aid]:
                     yield statement, _DERIVED_FROM, terms.sentence(ev), name
                     sentences.add(ev)
-                for extractor in extractors:
-                    yield statement, _EXTRACTOR, extractor, name
+                if first or not union:
+                    for extractor in extractors:
+                        yield statement, _EXTRACTOR, extractor, name
+                first = False
     for ev in sorted(sentences, key=lambda e: (e.article, e.start, e.end, e.text)):
-        yield from _sentence(ns, ev, terms.graph(ev.article), terms.sentence(ev))
+        yield from _sentence(terms, ev, terms.graph(ev.article))
     for aid in sorted({ev.article for ev in sentences}):
-        yield from _article(ns, kb.articles[aid], terms.graph(aid))
+        yield from _article(terms, kb.articles[aid], terms.graph(aid))
     for ref in sorted(concepts):
         yield from _concept(ns, ref, concept_graph(ns))
 
@@ -235,37 +275,35 @@ def _decimal(value: float) -> str:
     return text if "." in text else f"{text}.0"
 
 
-def _digest(*terms: object) -> str:
-    return hashlib.sha256(" ".join(t.n3() for t in terms).encode()).hexdigest()[:20]  # type: ignore[attr-defined]
-
-
 def _sentence_iri(ns: Namespace, ev: Evidence) -> URIRef:
     return ns[f"sentence/{ev.article}-{ev.start}-{ev.end}"]
 
 
-def _sentence(ns: Namespace, ev: Evidence, graph: URIRef, s: URIRef) -> Iterator[Quad]:
-    yield s, RDF.type, KG.Sentence, graph
-    yield s, KG.sentenceText, Literal(ev.text), graph
-    yield s, KG.beginIndex, Literal(ev.start, datatype=XSD.integer), graph
-    yield s, KG.endIndex, Literal(ev.end, datatype=XSD.integer), graph
-    yield s, KG.inArticle, ns[f"article/{ev.article}"], graph
+def _sentence(terms: _Terms, ev: Evidence, graph: URIRef) -> Iterator[Quad]:
+    s = terms.sentence(ev)
+    yield s, _TYPE, _SENTENCE, graph
+    yield s, _SENTENCE_TEXT, Literal(ev.text), graph
+    yield s, _BEGIN, terms.integer(ev.start), graph
+    yield s, _END, terms.integer(ev.end), graph
+    yield s, _IN_ARTICLE, terms.article(ev.article), graph
 
 
-def _article(ns: Namespace, article: Article, graph: URIRef) -> Iterator[Quad]:
-    a = ns[f"article/{article.id}"]
-    yield a, RDF.type, KG.Article, graph
-    yield a, DCTERMS.source, Literal(article.source), graph
-    yield a, SCHEMA.articleBody, Literal(article.text), graph
+def _article(terms: _Terms, article: Article, graph: URIRef) -> Iterator[Quad]:
+    a = terms.article(article.id)
+    yield a, _TYPE, _ARTICLE, graph
+    yield a, _SOURCE, Literal(article.source), graph
+    yield a, _BODY, Literal(article.text), graph
     if article.title:
-        yield a, DCTERMS.title, Literal(article.title), graph
-        yield a, RDFS.label, Literal(article.title), graph
+        title = Literal(article.title)
+        yield a, _TITLE, title, graph
+        yield a, _LABEL, title, graph
     else:
-        yield a, RDFS.label, Literal(article.source.rsplit("/", 1)[-1]), graph
+        yield a, _LABEL, Literal(article.source.rsplit("/", 1)[-1]), graph
     if article.url:
-        yield a, SCHEMA.url, Literal(article.url, datatype=XSD.anyURI), graph
+        yield a, _URL, Literal(article.url, datatype=_ANY_URI), graph
     if article.published:
         d = PartialDate.parse(article.published[:10])
-        yield a, DCTERMS.date, date_literal(d), graph
+        yield a, _DATE, date_literal(d), graph
 
 
 def _concept(ns: Namespace, ref: NodeRef, graph: URIRef) -> Iterator[Quad]:

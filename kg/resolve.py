@@ -21,6 +21,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kg.dates import DateExpr, invert, resolve_expr
 from kg.model import Article, Evidence, Fact, Node, NodeRef, PartialDate, Ref, Support
@@ -35,6 +36,7 @@ ORG_CLASS = {"party": "PoliticalParty", "news": "NewsOrganization", "pollster": 
 COUNTRY = "japan"
 
 
+@lru_cache(maxsize=1 << 16)  # the same few names, slugged for every fact that names them
 def slug(text: str) -> str:
     """An ASCII slug that never starts with a digit: "Hiroko Masuhara" -> "hiroko-masuhara"."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()

@@ -16,13 +16,12 @@ import os
 import re
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XMLNS
 from rdflib.plugins.serializers.nt import _quoteLiteral as _nt_literal
 from rdflib.plugins.serializers.trig import TrigSerializer
@@ -72,6 +71,22 @@ class Triples:
                 table.add(s, p, o)
         return table
 
+    def extend(self, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        """Add ``triples`` whose equal terms are one object already, as kg.graph makes them
+        (add's interning would cost more than it saves)."""
+        spo, count = self.spo, 0
+        for s, p, o in triples:
+            predicates = spo.get(s)
+            if predicates is None:
+                predicates = spo[s] = {}
+            objects = predicates.get(p)
+            if objects is None:
+                objects = predicates[p] = {}
+            if o not in objects:
+                objects[o] = None
+                count += 1
+        self.count += count
+
     def add(self, s: Node, p: Node, o: Node) -> None:
         terms = self.terms
         s, p, o = terms.setdefault(s, s), terms.setdefault(p, p), terms.setdefault(o, o)
@@ -106,79 +121,99 @@ class Triples:
 
 def turtle_text(table: Triples) -> str | None:
     """rdflib's Turtle for the triples of ``table``, to the byte, in a fraction of its time;
-    None for what this writer leaves to rdflib: blank nodes, a base IRI, a predicate whose
-    namespace has no prefix yet (rdflib would make one up), rdfs:Class subjects.
+    None for what this writer leaves to rdflib (see turtle_parts)."""
+    parts = turtle_parts(table)
+    return None if parts is None else "".join(parts)
+
+
+def turtle_parts(table: Triples) -> list[str] | None:
+    """:func:`turtle_text` in pieces (a file can be written from them without holding the
+    whole text); None for what this writer leaves to rdflib: blank nodes, a base IRI, a
+    predicate whose namespace has no prefix yet (rdflib would make one up), rdfs:Class
+    subjects.
 
     It does what rdflib's TurtleSerializer does, without its per-triple lookups: the prefixes
     used (sorted), then each subject (by how often it is an object, then by IRI) with its
     predicates (rdf:type and rdfs:label first, then sorted) and their objects (sorted),
-    each term written once by the serializer's own ``label``.
+    each term written once by the serializer's own ``label``. A subject's lines depend on
+    nothing else, so each is written as it is met, and only the blocks are sorted.
     """
     graph = table.namespaces
     if graph.base is not None:
         return None
     writer = TurtleSerializer(graph)
-    spo = table.spo
-    references: Counter[Node] = Counter()
-    verbs: dict[Node, str] = {}
-    terms: dict[Node, str] = {}
     known_prefix = graph.namespace_manager.compute_qname
-    label = _iri_labels(writer, graph)
+    iri_label = _iri_labels(writer, graph)
+    terms: dict[Node, str] = {}
+    verbs: dict[Node, str] = {}
+    references: dict[Node, int] = {}  # of each IRI as an object: subjects are sorted by it
     rdf_type, rdfs_label = (table.terms.get(t, t) for t in (RDF.type, RDFS.label))
-    for s, predicates in spo.items():
+    first = (rdf_type, rdfs_label)
+    firsts = set(first)  # found by hash: "in" a tuple asks each term's (Python) __eq__
+
+    def verb(p: Node) -> str | None:
+        if type(p) is not URIRef:
+            return None
+        if p not in writer.keywords:
+            try:
+                known_prefix(p, generate=False)
+            except KeyError:
+                return None  # rdflib would bind a new prefix (ns1, ...) for it
+            except Exception:  # noqa: S110 - no prefixed name at all: written as <IRI>
+                pass
+            writer.get_pname(p, gen_prefix=True)
+        found = verbs[p] = writer.label(p, _VERB)
+        return found
+
+    def term(o: Node) -> str | None:
+        if type(o) is URIRef:
+            found = iri_label(o)
+        elif isinstance(o, Literal):
+            if o.datatype:
+                writer.get_pname(o.datatype, gen_prefix=False)  # binds its prefix, as rdflib
+            found = writer.label(o, _OBJECT)
+        else:
+            return None  # a blank node, or a term rdflib nests or refuses
+        terms[o] = found
+        return found
+
+    blocks: list[tuple[int, str, str]] = []
+    for s, predicates in table.spo.items():
         if type(s) is not URIRef or RDFS.Class in predicates.get(rdf_type, ()):
             return None
-        if s not in terms:
-            terms[s] = label(s)
-        for p, objects in predicates.items():
-            for o in objects:
-                if type(o) is URIRef and o in spo:
-                    references[o] += 1
-            if p not in verbs:
-                if type(p) is not URIRef:
-                    return None
-                if p not in writer.keywords:
-                    try:
-                        known_prefix(p, generate=False)
-                    except KeyError:
-                        return None  # rdflib would bind a new prefix (ns1, ...) for it
-                    except Exception:  # noqa: S110 - no qname at all: written as <IRI>
-                        pass
-                    writer.get_pname(p, gen_prefix=True)
-                verbs[p] = writer.label(p, _VERB)
-            for o in objects:
-                if o not in terms:
-                    if type(o) is URIRef:
-                        terms[o] = label(o)
-                        continue
-                    if isinstance(o, BNode):
-                        return None
-                    if isinstance(o, Literal) and o.datatype:
-                        writer.get_pname(o.datatype, gen_prefix=False)  # binds its prefix
-                    terms[o] = writer.label(o, _OBJECT)
-    out = [f"@prefix {prefix}: <{uri}> .\n" for prefix, uri in sorted(writer.namespaces.items())]
-    first = (rdf_type, rdfs_label)
-    # subjects and predicates are all URIRefs here, which rdflib orders as strings
-    for s in sorted(spo, key=lambda s: (references[s], str(s))):
-        predicates = spo[s]
+        subject = terms.get(s) or term(s)
         named = [p for p in first if p in predicates]
-        rest = sorted((p for p in predicates if p not in first), key=str)
+        rest = [p for p in predicates if p not in firsts]
+        if len(rest) > 1:
+            rest.sort(key=str)  # IRIs, which rdflib orders as strings
         parts = []
         for p in named + rest:
+            head = verbs.get(p) or verb(p)
+            if head is None:
+                return None
             objects = predicates[p]
-            if len(objects) == 1:
-                parts.append(f"{verbs[p]} {terms[next(iter(objects))]}")
-            else:
-                listed = ",\n        ".join(terms[o] for o in sorted(objects))
-                parts.append(f"{verbs[p]} {listed}")
-        out.append(f"\n{terms[s]} " + " ;\n    ".join(parts) + " .\n")
+            listed = []
+            for o in objects if len(objects) == 1 else sorted(objects):
+                text = terms.get(o) or term(o)
+                if text is None:
+                    return None
+                if type(o) is URIRef:
+                    references[o] = references.get(o, 0) + 1
+                listed.append(text)
+            parts.append(head + " " + ",\n        ".join(listed))
+        block = f"\n{subject} " + " ;\n    ".join(parts) + " .\n"
+        if not block.isascii():
+            try:
+                block.encode("utf-8")
+            except UnicodeEncodeError:  # as rdflib writes it: a lone surrogate becomes "?"
+                block = block.encode("utf-8", "replace").decode("utf-8")
+        blocks.append((0, s, block))
+    blocks = [(references.get(s, 0), str(s), block) for _, s, block in blocks]
+    blocks.sort()
+    out = [f"@prefix {prefix}: <{uri}> .\n" for prefix, uri in sorted(writer.namespaces.items())]
+    out.extend(block for _, _, block in blocks)
     out.append("\n")
-    text = "".join(out)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # as rdflib writes it: a lone surrogate becomes "?"
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text
+    return out
 
 
 _XMLNS = str(XMLNS)
@@ -246,8 +281,19 @@ def _fast(write: Callable[[Triples], str | None], graph: Graph | Triples, rdflib
     return _sorted_lines(text) if rdflib == "nt" else text
 
 
+def _turtle_parts(graph: Graph | Triples) -> list[str]:
+    table = graph if isinstance(graph, Triples) else Triples.of(graph)
+    try:
+        parts = turtle_parts(table)
+    except Exception:  # rdflib says what is wrong, below
+        parts = None
+    if parts is not None:
+        return parts
+    return [(table.graph() if isinstance(graph, Triples) else graph).serialize(format="turtle")]
+
+
 def _turtle(graph: Graph | Triples) -> str:
-    return _fast(turtle_text, graph, "turtle")
+    return "".join(_turtle_parts(graph))
 
 
 def _sorted_lines(text: str) -> str:
@@ -347,9 +393,10 @@ def format_for(path: Path, name: str | None = None) -> Format:
     )
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never
-    a part: a temporary file in the same folder, flushed, then renamed over it.
+def write_atomic(path: Path, data: str | bytes | list[str]) -> None:
+    """Write ``data`` (text, bytes, or text in pieces) to ``path`` so that readers see the
+    old file or the new one, never a part: a temporary file in the same folder, flushed,
+    then renamed over it.
 
     The temporary file is hidden and named after the path and the writing process
     (".kg.ttl.<pid>.<random>.tmp"). A writer killed outright (SIGKILL, power loss) leaves
@@ -357,6 +404,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     has not changed for STALE_SECONDS.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    pieces = [payload] if isinstance(payload, bytes) else payload
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(path)
@@ -366,7 +414,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         raise KGError(E.E202, path=path, reason=exc.strerror or exc) from exc
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            for piece in pieces:
+                fh.write(piece if isinstance(piece, bytes) else piece.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
@@ -412,6 +461,14 @@ def _running(pid: int) -> bool:
     except (PermissionError, OverflowError):
         return True  # another user's process (or a number no process has: keep it, to be safe)
     return True
+
+
+def serialize_parts(graph: Graph | Triples, fmt: Format) -> list[str]:
+    """:func:`serialize` in pieces: Turtle from a Triples table comes in one piece per
+    subject, so that a big graph is written without holding its whole text twice."""
+    if isinstance(graph, Triples) and fmt.name == "turtle":
+        return _turtle_parts(graph)
+    return [serialize(graph, fmt)]
 
 
 def serialize(graph: Graph | Triples, fmt: Format) -> str:

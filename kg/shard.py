@@ -54,12 +54,13 @@ from kg.build import (
     extract_articles,
     list_inputs,
     no_articles,
+    no_gc,
     read_inputs,
     write_output,
 )
 from kg.cache import Cache, decode, dumps, encode
 from kg.errors import E, KGError
-from kg.graph import article_graph, concept_graph, to_dataset, to_graph
+from kg.graph import article_graph, concept_graph, to_dataset, to_triples
 from kg.ingest import distinct_articles
 from kg.model import Article, Fact
 from kg.namespaces import base_namespace
@@ -264,7 +265,8 @@ def merge_kb(parts: Sequence[Path]) -> tuple[KnowledgeBase, list[Record], BuildR
     if not records:
         raise no_articles(report)
     results = [(r.article, r.facts) for r in records]
-    kb = resolve(results)
+    with no_gc():
+        kb = resolve(results)
     report.articles = len(results)
     report.facts = sum(len(facts) for _, facts in results)
     return kb, records, report
@@ -283,15 +285,16 @@ def merge(
     chosen = format_for(out, fmt)
     share = _shard(shard) if shard is not None else None
     kb, records, report = merge_kb(parts)
-    if share is None:
-        data = to_dataset(kb, base) if chosen.named_graphs else to_graph(kb, base)
-    else:
-        ns = base_namespace(base)
-        names = {article_graph(ns, r.article.id) for r in records if share.holds(r.key)}
-        if share.index == 1:
-            names.add(concept_graph(ns))
-        data = only(to_dataset(kb, base), names)
-    write_output(data, out, chosen, report)
+    with no_gc():
+        if share is None:
+            data = to_dataset(kb, base) if chosen.named_graphs else to_triples(kb, base)
+        else:
+            ns = base_namespace(base)
+            names = {article_graph(ns, r.article.id) for r in records if share.holds(r.key)}
+            if share.index == 1:
+                names.add(concept_graph(ns))
+            data = only(to_dataset(kb, base), names)
+        write_output(data, out, chosen, report)
     return report
 
 

@@ -143,3 +143,22 @@ def test_what_the_fast_writer_leaves_to_rdflib(extra: tuple) -> None:
     assert turtle_text(table) is None
     expected = g.serialize(format="turtle")  # may bind a prefix (ns1) for the predicate
     assert serialize(Triples.of(g), FORMATS["turtle"]) == expected
+
+
+def test_the_garbage_collector_is_back_as_it_was() -> None:
+    import gc
+
+    from kg.build import no_gc
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError), no_gc():
+        assert not gc.isenabled()
+        raise ValueError("a stage that fails")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with no_gc():
+            pass
+        assert not gc.isenabled()  # off before, off after
+    finally:
+        gc.enable()

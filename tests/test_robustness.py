@@ -405,7 +405,7 @@ def serializer_fails_midway(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: Any, **kwargs: Any) -> str:
         raise RuntimeError("the fast writer broke")
 
-    monkeypatch.setattr(kg.serialize, "turtle_text", broken)
+    monkeypatch.setattr(kg.serialize, "turtle_parts", broken)
 
     def statement(self: TurtleSerializer, subject: Any) -> Any:
         written[0] += 1
