@@ -25,7 +25,8 @@ from kg.namespaces import base_namespace
 from kg.resolve import KnowledgeBase, resolve
 from kg.serialize import Format, Triples, format_for, serialize_parts, write_atomic
 
-Progress = Callable[[Article], None]
+# told after each article is extracted: (articles done, articles in all)
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -294,7 +295,7 @@ def extract_articles(
         fresh = (facts for chunk in workers.map(_extract_task, chunks) for facts in chunk)
     elif todo:
         fresh = (facts for _, facts in _extracted(todo))
-    for article, facts in zip(articles, known, strict=True):
+    for done, (article, facts) in enumerate(zip(articles, known, strict=True), 1):
         if facts is None:
             facts = next(fresh)
             if cache is not None:
@@ -304,7 +305,7 @@ def extract_articles(
         report.articles += 1
         report.facts += len(facts)
         if progress is not None:
-            progress(article)
+            progress(done, len(articles))
         yield article, facts
     if cache is not None:
         report.warnings.extend(w for w in cache.warnings if w not in report.warnings)

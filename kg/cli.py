@@ -9,7 +9,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import click
 import typer
@@ -133,13 +133,15 @@ def build(
     kg build corpus/ --shard 2/3 -o part-2.facts.jsonl (then kg merge)
     """
     sources = paths or [Path("seeds")]
-    bar = None
-    if sys.stderr.isatty():
-        bar = click.progressbar(length=0, label="extracting", file=sys.stderr, show_pos=True)
+    bars: list[Any] = []  # made when the number of articles is known
 
-    def step(article: object) -> None:
-        if bar is not None:
-            bar.update(1)
+    def step(done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if not bars:
+            bars.append(click.progressbar(length=total, label="extracting", file=sys.stderr,
+                                          show_pos=True, show_eta=True))
+        bars[0].update(done - bars[0].pos)
 
     def run() -> BuildReport:
         from kg.cache import Cache
@@ -158,8 +160,8 @@ def build(
         )
 
     report = _run(_guarded(run))
-    if bar is not None:
-        bar.render_finish()
+    if bars:
+        bars[0].render_finish()
     _report(report)
 
 

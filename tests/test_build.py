@@ -162,3 +162,13 @@ def test_the_garbage_collector_is_back_as_it_was() -> None:
         assert not gc.isenabled()  # off before, off after
     finally:
         gc.enable()
+
+
+def test_progress_counts_every_article_against_the_total(tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    with contextlib.chdir(REPO):
+        report = build([Path("seeds")], tmp_path / "kg.ttl",
+                       progress=lambda done, total: seen.append((done, total)))
+    total = report.articles
+    assert total > 1
+    assert seen == [(i, total) for i in range(1, total + 1)]
