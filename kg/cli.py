@@ -37,6 +37,10 @@ app = typer.Typer(
 _state = {"debug": False}
 
 GraphOption = Annotated[Path, typer.Option("--graph", "-g", help="The graph file to read.")]
+BaseOption = Annotated[
+    str | None,
+    typer.Option("--base", help="Base IRI for the graph's nodes (default: $KG_BASE or kg's)."),
+]
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -92,10 +96,7 @@ def build(
             "suffix .ttl .nt .trig .nq .jsonld).",
         ),
     ] = None,
-    base: Annotated[
-        str | None,
-        typer.Option("--base", help="Base IRI for the graph's nodes (default: $KG_BASE or kg's)."),
-    ] = None,
+    base: BaseOption = None,
     shard: Annotated[
         str | None,
         typer.Option(
@@ -179,10 +180,7 @@ def merge(
             "--format", "-f", help="turtle, nt, trig, nq or jsonld (default: from the suffix)."
         ),
     ] = None,
-    base: Annotated[
-        str | None,
-        typer.Option("--base", help="Base IRI for the graph's nodes (default: $KG_BASE or kg's)."),
-    ] = None,
+    base: BaseOption = None,
     shard: Annotated[
         str | None,
         typer.Option(
