@@ -1,8 +1,10 @@
-"""Running one measured command: wall-clock time and peak memory of its process tree."""
+"""Running one measured command: wall-clock time, CPU time and peak memory of its process
+tree."""
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import threading
 import time
@@ -15,6 +17,7 @@ SAMPLE_SECONDS = 0.2  # reading smaps_rollup of a big process takes a while: not
 @dataclass(frozen=True)
 class Run:
     seconds: float
+    cpu_seconds: float  # user + system time of the process and the children it waited for
     peak_bytes: int  # the largest sum of PSS (proportional set size) over the process tree
     stdout: str
     stderr: str
@@ -65,6 +68,7 @@ def run(
 ) -> Run:
     """Run ``cmd`` to the end, sampling the memory of it and its children."""
     peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -86,8 +90,10 @@ def run(
     sampler.start()
     out, err = proc.communicate()
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     done.set()
     sampler.join()
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return Run(seconds, peak, out, err)
+    return Run(seconds, cpu, peak, out, err)
