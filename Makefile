@@ -7,7 +7,7 @@ SEEDS  := seeds
 GRAPH  := graphs/kg.ttl
 PAGE   := graphs/kg.html
 # Debian packages the test suite drives (installed by apt-get when CI=true).
-APT_PACKAGES := chromium raptor2-utils serdi virtuoso-opensource-7-bin
+APT_PACKAGES := chromium default-jre-headless libapache-jena-java raptor2-utils serdi unzip virtuoso-opensource-7-bin
 
 .PHONY: graph test install install-test lint system-packages clean docs bench
 

@@ -1,19 +1,19 @@
-"""The README's walkthrough of bulk-loading a sharded build, run as written.
+"""The README's walkthrough of bulk-loading a sharded build into Virtuoso, run as written.
 
-The shell block of README.md that starts with ``MARKER`` (section "Bulk-loading a sharded
-build") runs in bash from the repository's folder against the session's throwaway Virtuoso 7
-(tests/virtuoso.py). Only what differs here is put in its place: the folder ``LOAD`` (a fresh
-folder under the server's DirsAllowed), the server's ports (``isql-vt 1111`` and
-``localhost:8890``) and ``kg`` (a script on PATH that runs this Python's kg). Then: the
-shares are one build's N-Quads, Virtuoso's bulk loader loaded every file without error, and
-the triples per graph that the block's last command prints are those of one build. The
-graphs it loaded are cleared afterwards, so the other Virtuoso tests never see them.
+Two shell blocks of README.md (section "Bulk-loading a sharded build") run, one after the
+other, in bash from the repository's folder against the session's throwaway Virtuoso 7
+(tests/virtuoso.py): the one that makes the shares (``readme_blocks.SHARES_MARKER``) and the
+one that starts with ``MARKER``. Only what differs here is put in its place: the folder
+``LOAD`` (a fresh folder under the server's DirsAllowed), the server's ports (``isql-vt
+1111`` and ``localhost:8890``) and ``kg`` (a script on PATH that runs this Python's kg).
+Then: the shares are one build's N-Quads, Virtuoso's bulk loader loaded every file without
+error, and the triples per graph that the block's last command prints are those of one
+build. The graphs it loaded are cleared afterwards, so the other Virtuoso tests never see
+them.
 """
 from __future__ import annotations
 
-import os
 import re
-import shlex
 import subprocess
 import sys
 from collections import Counter
@@ -22,24 +22,31 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyoxigraph
 import pytest
+from readme_blocks import (
+    GRAPHS,
+    INPUTS,
+    REPO,
+    SHARDS,
+    block_env,
+    graph_counts,
+    localize,
+    quads_per_graph,
+    readme_block,
+    run_block,
+    shares,
+    shares_script,
+)
 
 if TYPE_CHECKING:
     from virtuoso import Virtuoso
 
 pytest_plugins = ["virtuoso"]
 
-REPO = Path(__file__).resolve().parents[1]
-README = REPO / "README.md"
-MARKER = "# Bulk-loading a sharded build: tests/test_bulkload.py runs this block as written"
-INPUTS = ("seeds/", "tests/data/heldout/articles")
-SHARDS = 3
-GRAPHS = "https://w3id.org/kg-jp-partnership/id/"  # BASE: every graph kg writes is under it
+MARKER = "# Into Virtuoso: tests/test_bulkload.py runs this block as written, after the first one"
 FALLBACK_GRAPH = GRAPHS + "graph/default"  # the third argument of the README's ld_dir
 RUN_SECONDS = 600
 # the README's text -> what it becomes here (each must occur in the block)
-LOAD_LINE = "LOAD=/srv/kg-load\n"
 ISQL = "isql-vt 1111 "
 HTTP = "http://localhost:8890/"
 
@@ -51,38 +58,13 @@ class Walkthrough:
     one_build: Path  # one `kg build` of the same inputs, as N-Quads
 
 
-def readme_block() -> str:
-    """The fenced shell block of README.md whose first line is ``MARKER``."""
-    blocks = re.findall(r"^```sh\n(.*?)^```$", README.read_text(encoding="utf-8"), re.M | re.S)
-    found = [block for block in blocks if block.startswith(MARKER + "\n")]
-    assert len(found) == 1, f"README.md has {len(found)} sh blocks starting {MARKER!r}"
-    return found[0]
-
-
-def localize(block: str, server: Virtuoso, folder: Path) -> str:
-    """The block with this test's folder and server in place of the README's."""
-    for text in (LOAD_LINE, ISQL, HTTP):
-        assert text in block, f"the README's block no longer has {text!r}"
-    return (
-        block.replace(LOAD_LINE, f"LOAD={shlex.quote(str(folder))}\n")
-        .replace(ISQL, f"isql-vt 127.0.0.1:{server.sql_port} ")
-        .replace(HTTP, f"{server.url}/")
-    )
-
-
-def kg_on_path(folder: Path) -> str:
-    """A PATH whose ``kg`` runs ``python -m kg`` with the Python running the tests."""
-    folder.mkdir()
-    script = folder / "kg"
-    script.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m kg "$@"\n',
-                      encoding="utf-8")
-    script.chmod(0o755)
-    return f"{folder}{os.pathsep}{os.environ.get('PATH', '')}"
-
-
-def quads_per_graph(path: Path) -> Counter[str]:
-    quads = pyoxigraph.parse(path=str(path), format=pyoxigraph.RdfFormat.N_QUADS)
-    return Counter(quad.graph_name.value for quad in quads)
+def walkthrough_script(server: Virtuoso, folder: Path) -> str:
+    """The shares block and the Virtuoso block, with this test's folder and server."""
+    block = localize(readme_block(MARKER), {
+        ISQL: f"isql-vt 127.0.0.1:{server.sql_port} ",
+        HTTP: f"{server.url}/",
+    })
+    return shares_script(folder) + block
 
 
 def load_list(server: Virtuoso, folder: Path) -> dict[str, tuple[int, str]]:
@@ -93,12 +75,6 @@ def load_list(server: Virtuoso, folder: Path) -> dict[str, tuple[int, str]]:
     )
     rows = re.findall(rf"^({re.escape(str(folder))}/\S+)\s+(\d+)\s+(.*?)\s*$", out, re.M)
     return {name: (int(state), error) for name, state, error in rows}
-
-
-def graph_counts(text: str) -> Counter[str]:
-    """``graph,count`` lines (the CSV `kg query -f csv` prints) of kg's graphs in ``text``."""
-    pattern = rf"^({re.escape(GRAPHS)}\S*),(\d+)\r?$"
-    return Counter({graph: int(n) for graph, n in re.findall(pattern, text, re.M)})
 
 
 def _clear(server: Virtuoso, folder: Path, graphs: list[str]) -> None:
@@ -112,9 +88,7 @@ def _clear(server: Virtuoso, folder: Path, graphs: list[str]) -> None:
 def walkthrough(
     virtuoso: Virtuoso, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Walkthrough]:
-    """The README's block, run once; the graphs it loaded are cleared afterwards."""
-    block = readme_block()
-    assert f"kg build {' '.join(INPUTS)} --shard" in block  # the build it is compared with
+    """The README's two blocks, run once; the graphs they loaded are cleared afterwards."""
     work = tmp_path_factory.mktemp("bulkload")
     folder = virtuoso.load_dir / work.name  # under DirsAllowed; the server deletes it at the end
     one = work / "one.nq"
@@ -123,19 +97,9 @@ def walkthrough(
         cwd=REPO, capture_output=True, text=True, timeout=RUN_SECONDS, check=False,
     )
     assert built.returncode == 0, built.stderr
-    env = {
-        **os.environ,
-        "PATH": kg_on_path(work / "bin"),
-        "DBA_PASSWORD": virtuoso.password,
-        "no_proxy": "127.0.0.1",
-        "NO_PROXY": "127.0.0.1",
-    }
+    env = block_env(work / "bin", DBA_PASSWORD=virtuoso.password)
     try:
-        done = subprocess.run(
-            ["bash", "-e", "-u", "-o", "pipefail", "-c", localize(block, virtuoso, folder)],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=RUN_SECONDS,
-            check=False,
-        )
+        done = run_block(walkthrough_script(virtuoso, folder), env, RUN_SECONDS)
         assert done.returncode == 0, done.stderr
         assert "*** Error" not in done.stderr, done.stderr
         yield Walkthrough(folder, done.stdout, one)
@@ -144,20 +108,20 @@ def walkthrough(
 
 
 def test_the_shares_are_one_builds_nquads(walkthrough: Walkthrough) -> None:
-    shares = [walkthrough.folder / f"kg-{i}.nq" for i in range(1, SHARDS + 1)]
-    assert all(share.is_file() for share in shares)
-    lines = [share.read_text(encoding="utf-8").splitlines() for share in shares]
+    files = shares(walkthrough.folder)
+    assert all(share.is_file() for share in files)
+    lines = [share.read_text(encoding="utf-8").splitlines() for share in files]
     assert all(lines), "an empty share"
     one = walkthrough.one_build.read_text(encoding="utf-8").splitlines()
     assert sorted(line for share in lines for line in share) == one
-    graphs = [set(quads_per_graph(share)) for share in shares]
+    graphs = [set(quads_per_graph(share)) for share in files]
     assert sum(len(g) for g in graphs) == len(set().union(*graphs))  # no graph in two shares
 
 
 def test_the_bulk_loader_loaded_every_share(walkthrough: Walkthrough, virtuoso: Virtuoso) -> None:
     rows = load_list(virtuoso, walkthrough.folder)
-    shares = {str(walkthrough.folder / f"kg-{i}.nq") for i in range(1, SHARDS + 1)}
-    assert set(rows) == shares  # and not the part-*.facts.jsonl beside them
+    assert set(rows) == {str(share) for share in shares(walkthrough.folder)}
+    # and not the part-*.facts.jsonl nor the kg.nt beside them
     assert all(row == (2, "NULL") for row in rows.values()), rows
 
 
