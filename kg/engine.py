@@ -21,6 +21,8 @@ Two things make Oxigraph's answers rdflib's, term for term:
 
 from __future__ import annotations
 
+import datetime
+import functools
 import os
 import pickle
 import re
@@ -31,13 +33,14 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID, ConjunctiveGraph
-from rdflib.term import Node
+from rdflib.term import Node, _is_valid_langtag, _is_valid_uri, _toPythonMapping
 
 from kg.errors import E, KGError
 
@@ -53,6 +56,7 @@ __all__ = [
     "evaluate",
     "from_file",
     "from_rdflib",
+    "make_literal",
     "to_oxigraph",
 ]
 
@@ -182,15 +186,30 @@ class Lexicon:
         """rdflib's term for a literal the store gave back: in the file's form if ``data``
         (read from the graph, not computed by the query) and the file has one form of it."""
         if term.language:
-            return Literal(term.value, lang=self._tag(term.language) if data else term.language)
+            return make_literal(term.value, self._tag(term.language) if data else term.language)
         datatype = term.datatype.value
         if datatype == XSD_STRING:
-            return Literal(term.value)
+            return make_literal(term.value)
         if data and datatype in REWRITTEN:
             original = self._typed_forms().get((term.value, datatype))
             if original is not None:
                 return original
-        return Literal(term.value, datatype=URIRef(datatype))
+        return make_literal(term.value, datatype=datatype)
+
+    def rewrites(self, term: ox.Literal) -> bool:
+        """Whether ``literal(term)`` differs from ``literal(term, data=False)``: the file
+        writes this literal in another form than the store gives back."""
+        if term.language:
+            return self._tag(term.language) != term.language
+        datatype = term.datatype.value
+        if datatype not in REWRITTEN:
+            return False
+        return _differs(self.written(term.value, datatype), term.value, datatype)
+
+    def written(self, lexical: str, datatype: str) -> Literal | None:
+        """The file's one form of the literal the store gives back as ``lexical`` of
+        ``datatype`` (one in REWRITTEN), or None."""
+        return self._typed_forms().get((lexical, datatype))
 
     def _tag(self, tag: str) -> str:
         if self._tags is None:
@@ -233,6 +252,72 @@ def _unique_map(
     return found
 
 
+# --- rdflib literals, made fast -------------------------------------------------------
+
+_CANONICAL = {
+    XSD + "integer": (re.compile(r"0|-?[1-9][0-9]*"), int),
+    XSD + "decimal": (re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?"), Decimal),
+    XSD + "date": (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), datetime.date.fromisoformat),
+    XSD + "boolean": (re.compile(r"true|false"), lambda text: text == "true"),
+}
+# rdflib rewrites the lexical form of these whatever their value
+_NORMALISED = frozenset({XSD + "normalizedString", XSD + "token"})
+
+
+def make_literal(lexical: str, lang: str | None = None, datatype: str | None = None) -> Literal:
+    """``Literal(lexical, lang=lang, datatype=datatype)``, equal in every attribute, made
+    without rdflib's constructor where its outcome is known: a string (with a valid
+    language tag), a datatype rdflib has no Python value for, and the canonical forms of
+    integers, decimals, dates and booleans, which are what the store gives back. Several
+    times faster; converting a large answer is mostly making its literals.
+    """
+    if datatype is None:
+        if lang is None or _is_valid_langtag(lang):
+            return _literal(lexical, lang, None, lexical, None)
+        return Literal(lexical, lang=lang)  # raises rdflib's ValueError
+    if lang is None and datatype not in _NORMALISED:
+        uri = _datatype_uri(datatype)
+        canonical = _CANONICAL.get(datatype)
+        if canonical is not None:
+            form, value_of = canonical
+            if form.fullmatch(lexical):
+                try:
+                    return _literal(lexical, None, uri, value_of(lexical), False)
+                except ValueError:  # not a date: rdflib's constructor says what it is
+                    pass
+        elif uri not in _toPythonMapping:  # rdflib keeps no value: nothing to check
+            return _literal(lexical, None, uri, None, None)
+    return Literal(lexical, lang=lang, datatype=datatype)
+
+
+def _literal(
+    lexical: str, lang: str | None, datatype: URIRef | None, value: object, ill_typed: bool | None
+) -> Literal:
+    made = str.__new__(Literal, lexical)
+    made._language = lang
+    made._datatype = datatype
+    made._value = value
+    made._ill_typed = ill_typed
+    return made
+
+
+def _differs(original: Literal | None, lexical: str, datatype: str) -> bool:
+    """Whether the file's form ``original`` of a literal differs from the store's."""
+    return original is not None and (
+        str(original) != lexical or str(original.datatype) != datatype
+    )
+
+
+def _iri(iri: str) -> URIRef:
+    # URIRef(iri) for an IRI rdflib finds valid: it only checks that, and warns if not
+    return str.__new__(URIRef, iri)
+
+
+@functools.lru_cache(maxsize=256)
+def _datatype_uri(datatype: str) -> URIRef:
+    return URIRef(datatype)
+
+
 # --- the loaded graph ----------------------------------------------------------------
 
 
@@ -273,6 +358,39 @@ class OxigraphGraph:
         if isinstance(term, ox.Literal):
             return self.lexicon.literal(term, data)
         raise KGError(E.E802, term=term)
+
+    def terms(
+        self, values: Iterable[OxTerm], data: bool = True, strict: bool = False
+    ) -> dict[OxTerm, Node] | None:
+        """``term`` of each of ``values`` (distinct), the same terms made faster. With
+        ``strict`` the answer is None if ``data`` would make one of them differ from what
+        ``data=False`` makes (``Lexicon.rewrites``)."""
+        lexicon = self.lexicon
+        made: dict[OxTerm, Node] = {}
+        for value in values:
+            kind = type(value)
+            if kind is ox.NamedNode:
+                iri = value.value
+                made[value] = _iri(iri) if _is_valid_uri(iri) else URIRef(iri)
+                continue
+            if kind is ox.Literal and not value.language:
+                datatype = value.datatype.value
+                text = value.value
+                if datatype == XSD_STRING:
+                    made[value] = _literal(text, None, None, text, None)
+                    continue
+                original = lexicon.written(text, datatype) if datatype in REWRITTEN else None
+                if strict and _differs(original, text, datatype):
+                    return None
+                if data and original is not None:
+                    made[value] = original
+                else:
+                    made[value] = make_literal(text, datatype=datatype)
+                continue
+            if strict and kind is ox.Literal and lexicon.rewrites(value):
+                return None
+            made[value] = self.term(value, data)
+        return made
 
     def objects(self, subject: Node, predicate: Node) -> Iterator[Node]:
         """The objects of ``subject predicate ?o`` in the default graph."""
@@ -350,8 +468,10 @@ def to_oxigraph(term: Node) -> OxTerm:
 class Answer:
     """Oxigraph's answer to one query as plain data (it crosses a process boundary).
 
-    ``rows`` hold one term or None per name in ``variables``."""
+    ``kind`` is "SELECT", "ASK" or "CONSTRUCT" (a graph: CONSTRUCT or DESCRIBE); ``rows``
+    hold one term or None per name in ``variables``."""
 
+    kind: str = "SELECT"
     variables: list[str] = field(default_factory=list)
     rows: list[tuple[OxTerm | None, ...]] = field(default_factory=list)
     boolean: bool | None = None
@@ -362,11 +482,11 @@ def evaluate(store: ox.Store, sparql: str, prefixes: dict[str, str]) -> Answer:
     """Run ``sparql`` over ``store``'s default graph; what the store raises, raises."""
     answer = store.query(sparql, prefixes=prefixes)
     if isinstance(answer, ox.QueryBoolean):
-        return Answer(boolean=bool(answer))
+        return Answer("ASK", boolean=bool(answer))
     if isinstance(answer, ox.QuerySolutions):
         names = [variable.value for variable in answer.variables]
-        return Answer(variables=names, rows=[tuple(solution) for solution in answer])
-    return Answer(triples=list(answer))
+        return Answer("SELECT", variables=names, rows=[tuple(solution) for solution in answer])
+    return Answer("CONSTRUCT", triples=list(answer))
 
 
 def call_in_thread(function: Callable[[], T]) -> T:

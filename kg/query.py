@@ -9,26 +9,37 @@ does nothing outside those moments).
 
 Engines (``ENGINES``): "oxigraph", the default, runs queries in Rust on a pyoxigraph Store
 (kg.engine), orders of magnitude faster than rdflib on large graphs; "rdflib" is rdflib's
-own evaluator. Both give the same answer, term for term: every query is parsed, checked
-and ordered here, by the same code. What Oxigraph would do differently runs on rdflib,
-whichever engine is chosen (see ``rdflib_only``): DESCRIBE (rdflib's Concise Bounded
-Description, which includes reifications), SERVICE once allowed (Oxigraph's own HTTP
-client is never used, so the network guard covers every request), FROM / FROM NAMED
+own evaluator. Both give the same answer, term for term: every query is checked and
+its rows ordered here, by the same code. What Oxigraph would do differently runs on
+rdflib, whichever engine is chosen (see ``rdflib_only``): DESCRIBE (rdflib's Concise
+Bounded Description, which includes reifications), SERVICE once allowed (Oxigraph's own
+HTTP client is never used, so the network guard covers every request), FROM / FROM NAMED
 graphs the file does not hold (rdflib reads them), extension functions (only rdflib knows
 the ones registered with it), and a query Oxigraph's parser rejects but rdflib's reads.
+
+Parsing with rdflib costs more than Oxigraph takes to answer most queries, so on a loaded
+Oxigraph store a query whose text shows none of the above (no SERVICE, FROM, DESCRIBE,
+function called by IRI, SELECT *, subquery, ORDER BY expression: ``_direct_plan``) runs
+there directly; an update or a syntax error is rejected by Oxigraph's parser, and then,
+as any other query, it is parsed by rdflib, checked and reported (E107, E102 with line
+and column) or run (``_run_checked``). Its rows are made rdflib terms in one pass
+(kg.engine.make_literal) and ordered with sort keys equivalent to rdflib's comparisons.
 """
 
 from __future__ import annotations
 
 import contextvars
 import ctypes
+import datetime
 import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import TextIO, TypeVar
 from urllib.parse import urlsplit
@@ -41,11 +52,11 @@ from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query, Update
-from rdflib.term import Node, Variable
+from rdflib.term import _NUMERIC_LITERAL_TYPES, _TOTAL_ORDER_CASTERS, Node, Variable
 
 import kg
 from kg import engine as oxigraph
-from kg.engine import OxigraphGraph
+from kg.engine import XSD_STRING, OxigraphGraph
 from kg.errors import E, KGError
 from kg.namespaces import PREFIXES
 from kg.results import FORMATS, Result, format_result
@@ -97,6 +108,15 @@ LOCAL_SCHEMES = frozenset({"", "file"})
 
 # Algebra nodes between a SELECT and its ORDER BY (solution modifiers, outermost first).
 _MODIFIERS = frozenset({"Slice", "Distinct", "Reduced", "Project"})
+
+_NUMERIC_DATATYPES = frozenset(str(datatype) for datatype in _NUMERIC_LITERAL_TYPES)
+# The group of numbers in ``_rank_keys`` (not an IRI, so it sorts nowhere among them)
+_NUMBER = "number"
+# Types of literal values that Python orders totally, as rdflib compares them
+_ORDERED_VALUES = frozenset(
+    {str, bytes, bool, int, Decimal, datetime.date, datetime.datetime, datetime.time,
+     datetime.timedelta}
+)
 
 # How long a stopped query may take to notice it was stopped.
 _STOP_GRACE_SECONDS = 2.0
@@ -260,8 +280,28 @@ def run_query(
     query's own PREFIX lines win. SELECT rows keep the query's ORDER BY, rows it leaves
     tied in a fixed order; without one they are sorted, so the same graph always prints
     the same. ``timeout_seconds`` stops a query that runs longer (E106).
+
+    A query for a loaded Oxigraph store runs there at once when its text shows that none
+    of the checks needs rdflib's parse (``_direct_plan``); otherwise, or when Oxigraph
+    rejects it or fails on it, it is parsed by rdflib, checked and run (``_run_checked``).
     """
     chosen = _engine(DEFAULT_ENGINE if engine is None else engine)
+    if chosen.run is _run_oxigraph and isinstance(graph, OxigraphGraph):
+        direct = _run_direct(graph, sparql, timeout_seconds)
+        if direct is not None:
+            return direct
+    return _run_checked(graph, sparql, allow_network, timeout_seconds, chosen)
+
+
+def _run_checked(
+    graph: Graph | OxigraphGraph,
+    sparql: str,
+    allow_network: bool,
+    seconds: float | None,
+    chosen: Engine,
+) -> Result:
+    """The query parsed by rdflib, checked (network, updates) and run with ``chosen``, or
+    with rdflib for what only rdflib does (``rdflib_only``)."""
     parsed = _parse(sparql)
     held = _graph_names(graph)
     if not allow_network:
@@ -272,7 +312,8 @@ def run_query(
         raise KGError(E.E107, what=", ".join(_update_operations(parsed)))
     if chosen.name != "rdflib" and rdflib_only(parsed, sparql, held):
         chosen = ENGINES["rdflib"]
-    return _arranged(chosen.run(graph, parsed, sparql, allow_network, timeout_seconds), parsed)
+    result = chosen.run(graph, parsed, sparql, allow_network, seconds)
+    return _arranged(result, _order_spec(parsed, result.vars))
 
 
 def open_graph(path: Path, engine: str = DEFAULT_ENGINE) -> Graph | OxigraphGraph:
@@ -355,54 +396,88 @@ def _run_oxigraph(
         store = graph if isinstance(graph, OxigraphGraph) else oxigraph.from_rdflib(graph)
     except ValueError:
         return ENGINES["rdflib"].run(graph, parsed, sparql, allow_network, seconds)
-
-    def evaluate() -> oxigraph.Answer:
-        return oxigraph.evaluate(store.store, sparql, _OXIGRAPH_PREFIXES)
-
     try:
-        if seconds is None:
-            answer = oxigraph.call_in_thread(evaluate)
-        elif hasattr(os, "fork"):
-            answer = oxigraph.call_in_child(evaluate, seconds)
-        else:  # no fork: the answer is given up on time, the query runs on until it ends
-            answer = _call_with_timeout(evaluate, seconds)
+        answer = _oxigraph_answer(store, sparql, seconds)
     except KGError:
         raise
     except SyntaxError:
         return ENGINES["rdflib"].run(graph, parsed, sparql, allow_network, seconds)
     except Exception as error:  # RuntimeError for evaluation errors, OSError from the store
         raise KGError(E.E108, reason=str(error) or type(error).__name__) from error
-    return _oxigraph_result(parsed, answer, store)
-
-
-def _oxigraph_result(parsed: Query, answer: oxigraph.Answer, store: OxigraphGraph) -> Result:
     kind = _KINDS[parsed.algebra.name]
+    if kind != "SELECT":
+        return _oxigraph_result(kind, answer, store)
+    names = [str(name) for name in parsed.algebra["PV"]]
+    rows = _oxigraph_rows(answer, store, names, _computed(parsed.algebra))
+    return Result(kind, vars=names, rows=rows or [])
+
+
+def _oxigraph_answer(
+    store: OxigraphGraph, sparql: str, seconds: float | None
+) -> oxigraph.Answer:
+    """Oxigraph's answer to ``sparql``; what it raises, raises (E106 after ``seconds``)."""
+
+    def evaluate() -> oxigraph.Answer:
+        return oxigraph.evaluate(store.store, sparql, _OXIGRAPH_PREFIXES)
+
+    if seconds is None:
+        return oxigraph.call_in_thread(evaluate)
+    if hasattr(os, "fork"):
+        return oxigraph.call_in_child(evaluate, seconds)
+    # no fork: the answer is given up on time, the query runs on until it ends
+    return _call_with_timeout(evaluate, seconds)
+
+
+def _oxigraph_result(kind: str, answer: oxigraph.Answer, store: OxigraphGraph) -> Result:
+    """An ASK or graph answer of Oxigraph as a Result of ``kind``."""
     if kind == "ASK":
         return Result(kind, boolean=answer.boolean)
-    terms: dict[tuple[object, bool], Node] = {}
+    terms: dict[object, Node] = {}
 
-    def term(value: oxigraph.OxTerm, data: bool = True) -> Node:
-        if (value, data) not in terms:
-            terms[value, data] = store.term(value, data)
-        return terms[value, data]
+    def term(value: oxigraph.OxTerm) -> Node:
+        if value not in terms:
+            terms[value] = store.term(value)
+        return terms[value]
 
-    if kind == "SELECT":
-        names = [str(name) for name in parsed.algebra["PV"]]
-        where = {name: i for i, name in enumerate(answer.variables)}
-        computed = _computed(parsed.algebra)
-        columns = [(where.get(name), name not in computed) for name in names]
-        rows = [
-            tuple(
-                None if i is None or row[i] is None else term(row[i], data)
-                for i, data in columns
-            )
-            for row in answer.rows
-        ]
-        return Result(kind, vars=names, rows=rows)
     built = Graph()
     for triple in answer.triples:
         built.add((term(triple.subject), term(triple.predicate), term(triple.object)))
     return Result(kind, graph=built)
+
+
+def _oxigraph_rows(
+    answer: oxigraph.Answer, store: OxigraphGraph, names: list[str], computed: set[str] | None
+) -> list[tuple[Node | None, ...]] | None:
+    """The rows of a SELECT answer as rdflib terms, one per name in ``names``.
+
+    Literals of the ``computed`` variables keep the store's form, the others get the file's
+    (``Lexicon``). ``computed`` None stands for not known yet: then the answer is None if
+    that would change a literal. Each distinct term is converted once.
+    """
+    where = {name: i for i, name in enumerate(answer.variables)}
+    read: dict[object, Node | None] = {None: None}
+    made: dict[object, Node | None] = {None: None}
+    columns: list[list[Node | None]] = []
+    for name in names:
+        i = where.get(name)
+        if i is None:
+            columns.append([None] * len(answer.rows))
+            continue
+        data = computed is None or name not in computed
+        terms = read if data else made
+        values = list(map(itemgetter(i), answer.rows))
+        new = store.terms(
+            [value for value in dict.fromkeys(values) if value not in terms],
+            data,
+            strict=computed is None,
+        )
+        if new is None:
+            return None
+        terms.update(new)
+        columns.append(list(map(terms.__getitem__, values)))
+    if not columns:
+        return [()] * len(answer.rows)
+    return list(zip(*columns, strict=True))
 
 
 def _computed(algebra: CompValue) -> set[str]:
@@ -583,30 +658,98 @@ def _collect(answer: rdflib.query.Result) -> Result:
     return Result(answer.type, graph=answer.graph)
 
 
-def _arranged(result: Result, parsed: Query) -> Result:
+def _order_spec(parsed: Query, names: list[str]) -> list[tuple[int, bool]] | None:
+    """(column, descending) of each ORDER BY key of ``parsed``, [] without ORDER BY; None if
+    a key is not a selected variable (an expression)."""
+    order = _order_by(parsed.algebra)
+    return [] if order is None else _order_keys(order, parsed.algebra, names)
+
+
+def _arranged(result: Result, keys: list[tuple[int, bool]] | None) -> Result:
     """``result`` with its SELECT rows in kg's order, the same for every engine.
 
-    Without ORDER BY the rows are sorted by all their columns. With an ORDER BY whose keys
-    are selected variables (also through GROUP BY), they are sorted by all their columns
-    and then by the keys the way rdflib's ORDER BY sorts (one stable sort per key, the
-    last first): rows the keys leave tied stay in column order, and values SPARQL leaves
-    unordered (a date and a year) come in rdflib's order. Other keys (expressions) keep
-    the engine's order. With LIMIT, which rows are cut off is the engine's choice.
+    ``keys`` are the ORDER BY keys (``_order_spec``). Without ORDER BY the rows are sorted
+    by all their columns. With an ORDER BY whose keys are selected variables (also through
+    GROUP BY), they are sorted by all their columns and then by the keys the way rdflib's
+    ORDER BY sorts (one stable sort per key, the last first): rows the keys leave tied stay
+    in column order, and values SPARQL leaves unordered (a date and a year) come in
+    rdflib's order. Other keys (expressions, ``keys`` None) keep the engine's order. With
+    LIMIT, which rows are cut off is the engine's choice.
+
+    Each distinct term's sort key is made once. When every key column has keys equivalent
+    to rdflib's comparisons (``_rank_keys``), the rows are sorted once by those keys and
+    only the runs they leave tied by their columns, which gives the same order; otherwise
+    as described, with rdflib's comparisons where no such keys are known.
     """
-    if result.kind != "SELECT":
+    if result.kind != "SELECT" or keys is None or not result.rows:
         return result
-    order = _order_by(parsed.algebra)
-    keys = [] if order is None else _order_keys(order, parsed.algebra, result.vars)
-    if keys is None:
-        return result
-    rows = sorted(result.rows, key=_row_key)
-    try:
-        for index, descending in reversed(keys):
-            name = Variable(result.vars[index])
-            rows.sort(key=lambda row, i=index, n=name: _rank(row[i], n), reverse=descending)
-    except TypeError:  # literals rdflib cannot compare: its own ORDER BY fails too
-        return result
-    return Result(result.kind, vars=result.vars, rows=rows)
+    rows = result.rows
+    columns = list(zip(*rows, strict=True))
+    ranks = [_rank_keys(columns[index]) for index, _ in keys]
+    if keys and all(rank is not None for rank in ranks):
+        ordered = [
+            _descending(rank) if descending else rank
+            for rank, (_, descending) in zip(ranks, keys, strict=True)
+            if rank is not None
+        ]
+        return Result(result.kind, vars=result.vars, rows=_sorted_by_keys(rows, ordered))
+    row_keys = [_keyed(column, _term_key) for column in columns]
+    decorated = list(zip(*row_keys, range(len(rows)), strict=True))
+    decorated.sort()
+    order = [entry[-1] for entry in decorated]
+    for (index, descending), rank in reversed(list(zip(keys, ranks, strict=True))):
+        if rank is not None:
+            order.sort(key=rank.__getitem__, reverse=descending)
+            continue
+        name = Variable(result.vars[index])
+        column = columns[index]
+        try:
+            order.sort(key=lambda j, c=column, n=name: _rank(c[j], n), reverse=descending)
+        except (TypeError, ArithmeticError):  # literals rdflib cannot compare (a decimal
+            return result  # and a NaN double): its own ORDER BY fails too
+    return Result(result.kind, vars=result.vars, rows=[rows[j] for j in order])
+
+
+def _descending(keys: list[object]) -> list[int]:
+    """Keys that sort as ``keys`` do, reversed: minus their places among the distinct keys."""
+    places = {key: -place for place, key in enumerate(sorted(set(keys)))}
+    return list(map(places.__getitem__, keys))
+
+
+def _sorted_by_keys(
+    rows: list[tuple[Node | None, ...]], columns: list[list[object]]
+) -> list[tuple[Node | None, ...]]:
+    """``rows`` sorted by the keys of the ORDER BY ``columns``, each run they tie by
+    ``_term_key`` of its columns, then by place (as the stable sorts of ``_arranged``)."""
+    keys = list(zip(*columns, strict=True))
+    order = sorted(range(len(rows)), key=keys.__getitem__)
+    if len(set(keys)) == len(keys):  # no ties
+        return [rows[j] for j in order]
+    made: dict[int, tuple[int, str, str, str]] = {}
+
+    def row_key(j: int) -> tuple[tuple[int, str, str, str], ...]:
+        found = []
+        for term in rows[j]:
+            key = made.get(id(term))
+            if key is None:
+                key = made[id(term)] = _term_key(term)
+            found.append(key)
+        return tuple(found)
+
+    start = 0
+    for end in range(1, len(order) + 1):
+        if end == len(order) or keys[order[end]] != keys[order[start]]:
+            if end - start > 1:
+                order[start:end] = sorted(order[start:end], key=row_key)
+            start = end
+    return [rows[j] for j in order]
+
+
+def _keyed(column: Sequence[Node | None], key: Callable[[Node | None], T]) -> list[T]:
+    """``key`` of each term of ``column``, made once per term object."""
+    ids = list(map(id, column))
+    made = {ident: key(term) for ident, term in dict(zip(ids, column, strict=True)).items()}
+    return list(map(made.__getitem__, ids))
 
 
 def _order_keys(
@@ -642,6 +785,106 @@ def _rank(term: Node | None, name: Variable) -> tuple[int, Node]:
     return (2, term)
 
 
+def _rank_keys(column: Sequence[Node | None]) -> list[object] | None:
+    """Sort keys for the terms of ``column`` that order them exactly as ``_rank`` does
+    (every pair compares the same, so a stable sort gives the same rows), or None if the
+    column holds literals for which no such key is known.
+
+    rdflib compares literals of different datatypes by datatype IRI (plain and language
+    strings count as xsd:string), except that numbers compare by value; the same datatype
+    by value, else by lexical form; strings by language, then text. The keys follow that
+    for: strings (no explicit xsd:string, which ties with a plain string of the same
+    text; no two language tags that differ only in case, which rdflib also ties); numbers
+    with a value (no NaN) whose datatypes are not interleaved with another's IRI; and any
+    other datatype whose literals all have a value of one comparable type, or none has.
+    """
+    ids = list(map(id, column))
+    distinct = dict(zip(ids, column, strict=True))
+    if all(term is None or (type(term) is Literal and term.datatype is None
+                            and term.language is None) for term in distinct.values()):
+        # plain strings (the most common), perhaps unbound: ordered by their text
+        unbound = id(None) in distinct
+        texts = {
+            ident: (0, "") if term is None else (3, str(term)) if unbound else str(term)
+            for ident, term in distinct.items()
+        }
+        return list(map(texts.__getitem__, ids))
+    ranks: dict[int, tuple[object, ...]] = {}
+    groups: dict[str, list[Literal]] = {}
+    for term in distinct.values():
+        kind = type(term)
+        if term is None:
+            ranks[id(term)] = (0,)
+        elif kind is BNode:
+            ranks[id(term)] = (1, str(term))
+        elif kind is URIRef:
+            ranks[id(term)] = (2, str(term))
+        elif kind is Literal and not rdflib.DAWG_LITERAL_COLLATION:
+            if term.language is not None or term.datatype is None:
+                group = XSD_STRING
+            elif str(term.datatype) in _NUMERIC_DATATYPES:
+                group = _NUMBER
+            else:
+                group = str(term.datatype)
+            groups.setdefault(group, []).append(term)
+        else:
+            return None
+    numbers = groups.pop(_NUMBER, [])
+    if numbers:
+        # numbers compare by value whatever their datatypes, with the rest by datatype IRI
+        iris = [str(term.datatype) for term in numbers]
+        low, high = min(iris), max(iris)
+        if any(low < group < high for group in groups):
+            return None
+        groups[low] = numbers
+    single = not ranks and len(groups) == 1  # then the literals' own keys do
+    for group, literals in groups.items():
+        kind = "number" if literals is numbers else "string" if group == XSD_STRING else ""
+        keys = _literal_keys(literals, kind)
+        if keys is None:
+            return None
+        if single:
+            ranks = dict(zip(map(id, literals), keys, strict=True))
+        else:
+            for term, key in zip(literals, keys, strict=True):
+                ranks[id(term)] = (3, group, key)
+    return list(map(ranks.__getitem__, ids))
+
+
+def _literal_keys(literals: list[Literal], kind: str) -> list[object] | None:
+    """Keys ordering ``literals`` (one group of ``_rank_keys``: "number", "string" or one
+    other datatype) as rdflib does, or None."""
+    if kind == "number":
+        values = [term.value for term in literals]
+        if any(term.ill_typed or value is None or value != value  # NaN
+               for term, value in zip(literals, values, strict=True)):
+            return None
+        return values
+    if kind == "string":
+        if any(term.datatype is not None for term in literals):
+            return None
+        tags = {term.language for term in literals if term.language is not None}
+        if not tags:
+            return [str(term) for term in literals]
+        if len({tag.lower() for tag in tags}) != len(tags):
+            return None
+        return [
+            ("", str(term)) if term.language is None else (term.language, str(term))
+            for term in literals
+        ]
+    values = [term.value for term in literals]
+    if all(value is None for value in values):
+        return [str(term) for term in literals]
+    kinds = {type(value) for value in values}
+    if len(kinds) != 1 or not kinds <= _ORDERED_VALUES or any(
+        value != value for value in values  # NaN
+    ):
+        return None
+    if kinds <= {datetime.datetime, datetime.time}:
+        return [_TOTAL_ORDER_CASTERS[type(value)](value) for value in values]
+    return values
+
+
 def _row_key(row: tuple[Node | None, ...]) -> tuple[tuple[int, str, str, str], ...]:
     return tuple(_term_key(term) for term in row)
 
@@ -650,11 +893,165 @@ def _term_key(term: Node | None) -> tuple[int, str, str, str]:
     # SPARQL's ORDER BY ranks: unbound, blank node, IRI, literal
     if term is None:
         return (0, "", "", "")
-    if isinstance(term, BNode):
-        return (1, str(term), "", "")
     if isinstance(term, Literal):
         return (3, str(term), str(term.datatype or ""), term.language or "")
+    if isinstance(term, BNode):
+        return (1, str(term), "", "")
     return (2, str(term), "", "")
+
+
+# --- the direct path: Oxigraph first, rdflib's parser only when needed ----------------
+
+
+def _run_direct(graph: OxigraphGraph, sparql: str, seconds: float | None) -> Result | None:
+    """``sparql`` run on Oxigraph without rdflib's parser, or None when it needs the full
+    path (``_run_checked``): its text shows something the checks must see, or Oxigraph
+    rejects it (an update, a syntax error, what only rdflib reads) or fails on it; the full
+    path then refuses it, reports the error, or runs it on rdflib, as for every query.
+
+    Nothing is lost by not parsing first: Oxigraph's parser reads queries only, so an
+    update never runs; a query without the word SERVICE cannot reach the network through
+    Oxigraph (it never fetches a FROM graph, and those go to the full path anyway); what
+    the full path sends to rdflib (DESCRIBE, extension functions, FROM) is screened from the
+    text, and so is what rdflib's algebra tells the ordering (``_direct_plan``).
+    """
+    plan = _direct_plan(sparql)
+    if plan is None:
+        return None
+    try:
+        answer = _oxigraph_answer(graph, sparql, seconds)
+    except KGError:
+        raise
+    except Exception:  # the full path runs it again and says what is wrong
+        return None
+    if answer.kind != "SELECT":
+        return _oxigraph_result(answer.kind, answer, graph)
+    names = answer.variables
+    order, computes = plan
+    # without AS or VALUES no selected variable is computed; else, if that changes a
+    # literal, which ones are is read from rdflib's parse
+    rows = _oxigraph_rows(answer, graph, names, None if computes else set())
+    if rows is None:
+        parsed = _parse(sparql)
+        held = _graph_names(graph)
+        if isinstance(parsed, Update) or _network_uses(parsed, held):
+            return None
+        if rdflib_only(parsed, sparql, held):
+            return None
+        rows = _oxigraph_rows(answer, graph, names, _computed(parsed.algebra)) or []
+    keys = None
+    if all(name in names for name, _ in order):
+        keys = [(names.index(name), descending) for name, descending in order]
+    return _arranged(Result("SELECT", vars=list(names), rows=rows), keys)
+
+
+# What ``_direct_plan`` hides before it reads the code of a query: an escaped character
+# of a prefixed name, a comment, an IRI, a string (a '(' or a keyword in them is not code)
+_OPAQUE = re.compile(
+    r"\\."
+    r"|#[^\r\n]*"
+    r"|<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>"
+    r'|"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""'
+    r"|'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''"
+    r'|"(?:[^"\\\r\n]|\\.)*"'
+    r"|'(?:[^'\\\r\n]|\\.)*'",
+    re.DOTALL,
+)
+
+
+# Keywords that send a query to the full path: what needs rdflib's algebra to check
+# (SERVICE, FROM, DESCRIBE), and SPARQL 1.2 and Oxigraph extensions that rdflib's parser
+# refuses, so that both engines refuse them alike.
+_FULL_PATH_WORDS = (
+    "SERVICE", "FROM", "DESCRIBE", "LATERAL", "VERSION", "TRIPLE", "ISTRIPLE", "SUBJECT",
+    "PREDICATE", "OBJECT", "LANGDIR", "HASLANG", "HASLANGDIR", "STRLANGDIR", "ADJUST",
+)
+# SPARQL 1.2 syntax (triple terms, annotations, reifiers, base directions), anywhere
+_SPARQL_12_MARKS = ("<<", ">>", "{|", "|}", "~", "--")
+_SPARQL_12 = re.compile(r"<<|>>|\{\||\|\}|~|@[A-Za-z]+(?:-[A-Za-z0-9]+)*--")
+# An IRI (hidden as <>) or a prefixed name followed by '(': a function call
+_CALL = re.compile(r"(?:>|:[^\s(){}\[\],;<>\"'=!&|^*/+?$]*)\s*\(")
+# In the code upper-cased: SELECT *, and the keys of ORDER BY up to what may follow them
+_SELECT_ALL = re.compile(r"SELECT\s*(?:(?:DISTINCT|REDUCED)\s*)?\*")
+_ORDER_BY = re.compile(
+    r"ORDER\s+BY((?:\s*(?:[?$]\w+|(?:ASC|DESC)\s*\(\s*[?$]\w+\s*\)))+)"
+    r"\s*(?:(?:LIMIT|OFFSET|VALUES)(?![\w:\-])|$)"
+)
+_ORDER_CONDITION = re.compile(r"[?$](\w+)|(ASC|DESC)\s*\(\s*[?$](\w+)", re.IGNORECASE)
+# Characters that make a keyword part of a longer name or variable: before and after it
+_NAME_BEFORE = frozenset("_?$:.-")
+_NAME_AFTER = frozenset("_:-")
+
+
+def _direct_plan(sparql: str) -> tuple[list[tuple[str, bool]], bool] | None:
+    """What the direct path needs from the text of ``sparql``: the ORDER BY keys as
+    (variable name, descending), [] without ORDER BY, and whether a selected variable may
+    be computed (the query has AS or VALUES: see ``_computed``); or None if the query is
+    for the full path.
+
+    That is a query with SERVICE, FROM or DESCRIBE; a call of a function named by an IRI
+    (Oxigraph knows some casts rdflib does otherwise, and an unknown one fails there
+    anyway); SELECT * (its columns are in the order of the query's text, known from the
+    parse) or a subquery; an ORDER BY by anything but variables (its tied rows keep the
+    engine's order, known from the parse); SPARQL 1.2; a Unicode escape (SPARQL
+    reads them before anything else, so one could spell a keyword; rdflib does, Oxigraph
+    0.5 does not). Words in strings, IRIs and comments may only make a query take the full
+    path without need.
+    """
+    if "\\u" in sparql or "\\U" in sparql:
+        return None  # escapes (\\u0053ERVICE) may spell anything, keywords too
+    if "SERVICE" in sparql.upper() and _SERVICE_WORD.search(sparql):
+        return None
+    if any(mark in sparql for mark in _SPARQL_12_MARKS) and _SPARQL_12.search(sparql):
+        return None
+    code = _OPAQUE.sub(_hidden, sparql)
+    upper = code.upper()
+    if len(upper) != len(code) or ("(" in code and _CALL.search(code)):
+        return None  # (upper-casing changed a length: the places below would not match)
+    if any(_keyword_at(upper, word) for word in _FULL_PATH_WORDS):
+        return None
+    selects = _keyword_at(upper, "SELECT")
+    if len(selects) > 1 or any(_SELECT_ALL.match(upper, at) for at in selects):
+        return None
+    computes = bool(_keyword_at(upper, "AS") or _keyword_at(upper, "VALUES"))
+    orders = _keyword_at(upper, "ORDER")
+    if not orders:
+        return [], computes
+    found = _ORDER_BY.match(upper, orders[0])
+    if len(orders) > 1 or found is None:
+        return None
+    conditions = code[found.start(1) : found.end(1)]  # the variables as written
+    keys = [
+        (ascending or name, direction.upper() == "DESC")
+        for ascending, direction, name in _ORDER_CONDITION.findall(conditions)
+    ]
+    return keys, computes
+
+
+def _keyword_at(upper: str, word: str) -> list[int]:
+    """Where ``word`` stands in ``upper`` (code, upper-cased) as a keyword, not inside a
+    name or a variable."""
+    found = []
+    at = upper.find(word)
+    while at >= 0:
+        end = at + len(word)
+        before = upper[at - 1] if at else " "
+        after = upper[end] if end < len(upper) else " "
+        if not (before.isalnum() or before in _NAME_BEFORE or after.isalnum()
+                or after in _NAME_AFTER):
+            found.append(at)
+        at = upper.find(word, at + 1)
+    return found
+
+
+def _hidden(found: re.Match[str]) -> str:
+    """What ``_direct_plan`` reads in place of an opaque part of the text (``_OPAQUE``)."""
+    text = found.group()
+    if text[0] == "<":
+        return "<>(" if "(" in text else "<>"  # '<' may be less-than: <x(?a)&&?b> is code
+    if text[0] == "\\":
+        return "_"
+    return " " if text[0] == "#" else '""'
 
 
 # --- timeout ---------------------------------------------------------------------

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from typer.testing import CliRunner
@@ -30,6 +32,8 @@ from kg.query import (
     Engine,
     OxigraphGraph,
     Result,
+    _direct_plan,
+    _run_checked,
     format_result,
     load_graph,
     load_store,
@@ -601,6 +605,170 @@ def test_labels_come_from_the_store(opened: Callable[[str, str], Graph | Oxigrap
     assert subjects
     for subject in subjects:
         assert sorted(store.objects(subject, label)) == sorted(graph.objects(subject, label))
+
+
+# --- the direct path: Oxigraph first, rdflib's parser only when needed ----------------------
+
+DIRECT = [
+    "SELECT ?s ?label WHERE { ?s rdfs:label ?label } ORDER BY DESC(?label) LIMIT 20",
+    "SELECT ?type (COUNT(?x) AS ?n) WHERE { ?x a ?type } GROUP BY ?type ORDER BY DESC(?n) ?type",
+    "SELECT DISTINCT ?date WHERE { ?s kg:startDate|kg:rulingDate|kg:issueDate ?date }"
+    " ORDER BY ?date",
+    "SELECT ?s ?lang WHERE { ?s rdfs:label ?name BIND (LANG(?name) AS ?lang) }",
+    'SELECT ?v ?w WHERE { VALUES (?v ?w) { (1 "a") (2.50 "b"@en) (UNDEF "c")'
+    ' ("2015"^^xsd:gYear UNDEF) } } ORDER BY ?v',
+    "SELECT ?p (SAMPLE(?o) AS ?one) (MIN(?o) AS ?low) (MAX(?o) AS ?high) WHERE { ?s ?p ?o }"
+    " GROUP BY ?p ORDER BY ?p",
+    "SELECT ?r ?court WHERE { ?r kg:court ?c OPTIONAL { ?c rdfs:label ?court } }",
+    "SELECT ?s (SUM(?a) AS ?total) (AVG(?a) AS ?mean) WHERE { ?s kg:applicantCount ?a }"
+    " GROUP BY ?s ORDER BY ?s",
+    'SELECT ?s ?l WHERE { ?s rdfs:label ?l FILTER (?l != "SELECT * FROM <x> ORDER BY STR(?z)") }'
+    " # ORDER BY ?q, FROM <urn:x>\nORDER BY ?l",
+    "SELECT ?s ?o WHERE { ?s kg:partOf ?o } ORDER BY ?nothing",
+    "SELECT ?p ?o WHERE { ?s ?p ?o } ORDER BY ?o ?p",
+    "SELECT ?o ?same WHERE { ?s ?p ?o BIND (?o AS ?same) } ORDER BY DESC(?o)",
+    "ASK { ?r a kg:Ruling }",
+    "CONSTRUCT { ?s rdfs:label ?l } WHERE { ?s a kg:Court ; rdfs:label ?l }",
+]
+
+
+def checked(graph: OxigraphGraph, sparql: str) -> Result:
+    """``sparql`` parsed by rdflib, checked and run on Oxigraph (the full path)."""
+    return _run_checked(graph, sparql, False, None, ENGINES["oxigraph"])
+
+
+def same(ours: Result, theirs: Result) -> None:
+    assert (ours.kind, ours.vars, ours.rows, ours.boolean) == (
+        theirs.kind, theirs.vars, theirs.rows, theirs.boolean
+    )
+    if ours.graph is not None or theirs.graph is not None:
+        assert set(ours.graph) == set(theirs.graph)
+
+
+@pytest.mark.parametrize("graph", ["seed.ttl", "heldout.trig", "heldout.nt", "heldout.jsonld"])
+@pytest.mark.parametrize("sparql", DIRECT)
+def test_the_direct_path_answers_as_the_full_one(
+    opened: Callable[[str, str], Graph | OxigraphGraph], graph: str, sparql: str
+) -> None:
+    assert _direct_plan(sparql) is not None
+    store = opened(graph, "oxigraph")
+    same(run_query(store, sparql), checked(store, sparql))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_named_queries_need_no_rdflib_parse(
+    opened: Callable[[str, str], Graph | OxigraphGraph], monkeypatch: pytest.MonkeyPatch,
+    name: str,
+) -> None:
+    sparql = QUERIES[name].read_text(encoding="utf-8")
+    store = opened("heldout.trig", "oxigraph")
+    expected = checked(store, sparql)
+    monkeypatch.setattr("kg.query._parse", lambda text: pytest.fail(f"parsed {name}"))
+    ours = run_query(store, sparql)
+    assert ours.rows and ours == expected
+    assert run_query(store, sparql, timeout_seconds=30) == expected
+
+
+@pytest.mark.parametrize(
+    "sparql",
+    [
+        "SELECT ?p ?o WHERE { ?s ?p ?o } ORDER BY ?o ?p",
+        "SELECT ?o ?same WHERE { ?s ?p ?o BIND (?o AS ?same) } ORDER BY ?o",
+        "SELECT ?o ?text WHERE { ?s ?p ?o BIND (STR(?o) AS ?text) } ORDER BY ?o",
+        "SELECT ?o ?v WHERE { VALUES ?v { 57.0 57 } ?s <https://example.org/decimal> ?o }",
+        "SELECT (SAMPLE(?o) AS ?one) (COUNT(?o) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
+        " ORDER BY ?one",
+        "SELECT ?o (LANG(?o) AS ?tag) WHERE { ?s <https://example.org/name> ?o }",
+    ],
+)
+def test_the_direct_path_keeps_the_files_literal_forms(forms: Path, sparql: str) -> None:
+    store = load_store(forms)
+    ours = run_query(store, sparql)
+    same(ours, checked(store, sparql))
+    assert format_result(ours, "tsv") == format_result(checked(store, sparql), "tsv")
+
+
+@pytest.mark.parametrize(
+    ("sparql", "code", "said"),
+    [
+        ("SELECT ?s \\u0046ROM <https://example.org/g> WHERE { ?s ?p ?o }", E.E105, "FROM <"),
+        ("SELECT ?s WHERE { \\u0053ERVICE <https://example.org/sparql> { ?s ?p ?o } }", E.E105,
+         "SERVICE <"),
+        ("DELETE WHERE { ?s ?p ?o }", E.E107, "DELETE WHERE"),
+        ("SELECT ?x\nWHERE {\n  ?x ?y ?z\n  OPTIONAL ?x\n}", E.E102, "line 4, column"),
+        ("SELECT ?x WHERE { ?x nope:thing ?y }", E.E102, "nope"),
+    ],
+)
+def test_what_oxigraph_rejects_is_checked_as_before(
+    opened: Callable[[str, str], Graph | OxigraphGraph], sparql: str, code: E, said: str
+) -> None:
+    store = opened("heldout.trig", "oxigraph")
+    error = error_of(run_query, store, sparql)
+    assert error.code is code
+    assert said in str(error)
+    assert run_query(store, "ASK { ?s ?p ?o }").boolean is True
+
+
+def test_a_function_named_by_an_iri_still_runs_on_rdflib(
+    opened: Callable[[str, str], Graph | OxigraphGraph], rdflib_runs: list[str]
+) -> None:
+    sparql = "SELECT ?x WHERE { BIND (<https://example.org/fn>(1) AS ?x) }"
+    assert _direct_plan(sparql) is None
+    ours = run_query(opened("heldout.ttl", "oxigraph"), sparql)
+    assert rdflib_runs == [sparql]
+    assert ours == run_query(opened("heldout.ttl", "rdflib"), sparql, engine="rdflib")
+
+
+# --- rdflib literals made fast ---------------------------------------------------------------
+
+LEXICAL = st.one_of(
+    st.sampled_from(
+        ["0", "-0", "1", "-12", "007", "+5", "1.5", "-0.0", "0.50", "57.0", "1e3", "NaN",
+         "2021-03-17", "2021-02-30", "0000-01-01", "2021-03-17Z", "2021", "2021-03", "true",
+         "false", "1", "TRUE", " 1", "x", "", "１２", "2021-03-17T10:00:00", "P1D"]
+    ),
+    st.text(alphabet="0123456789-+.:TZe x", max_size=12),
+)
+DATATYPE = st.sampled_from(
+    [None, "urn:x:type", *(XSD + name for name in (
+        "integer", "decimal", "date", "boolean", "gYear", "gYearMonth", "dateTime", "string",
+        "double", "int", "token", "normalizedString", "time", "duration", "anyURI"))]
+)
+
+
+def made(make: Callable[[], Literal]) -> tuple[object, ...]:
+    """Everything about a literal, or the exception making it raises."""
+    try:
+        term = make()
+    except Exception as error:  # the same must happen both ways
+        return (type(error),)
+    value = term.value
+    return (type(term), str(term), term.language, term.datatype, type(value), repr(value),
+            term.ill_typed, hash(term))
+
+
+@pytest.mark.filterwarnings("ignore:Parsing weird boolean")  # rdflib's, on "x"^^xsd:boolean
+@settings(max_examples=600, deadline=None)
+@given(lexical=LEXICAL, datatype=DATATYPE, lang=st.sampled_from([None, "en", "en-US", "1x"]))
+def test_make_literal_makes_rdflibs_literal(
+    lexical: str, datatype: str | None, lang: str | None
+) -> None:
+    ours = made(lambda: engine.make_literal(lexical, lang, datatype))
+    assert ours == made(lambda: Literal(lexical, lang=lang, datatype=datatype))
+
+
+def test_the_store_gives_back_forms_make_literal_makes_fast() -> None:
+    store = pyoxigraph.Store()
+    for i, (lexical, datatype) in enumerate(
+        [("0041", "integer"), ("57.50", "decimal"), ("2015-04-01", "date"), ("1", "boolean")]
+    ):
+        written = pyoxigraph.Literal(lexical, datatype=pyoxigraph.NamedNode(XSD + datatype))
+        store.add(pyoxigraph.Quad(pyoxigraph.NamedNode(f"urn:x:{i}"),
+                                  pyoxigraph.NamedNode("urn:x:p"), written))
+    for quad in store:
+        literal = quad.object
+        form, _ = engine._CANONICAL[literal.datatype.value]
+        assert form.fullmatch(literal.value), literal
 
 
 # --- the command line ----------------------------------------------------------------------

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 import rdflib.plugins.sparql.evaluate
-from rdflib import Dataset, Graph, Literal, URIRef
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS
 from rdflib.plugins.sparql.operators import register_custom_function, unregister_custom_function
@@ -24,9 +26,19 @@ from kg.query import (
     FORMATS,
     QUERIES_DIR,
     Result,
+    _arranged,
+    _computed,
+    _direct_plan,
+    _network_uses,
+    _order_spec,
+    _parse,
+    _rank,
+    _rank_keys,
+    _row_key,
     format_result,
     load_graph,
     named_queries,
+    rdflib_only,
     resolve_query,
     run_query,
 )
@@ -539,3 +551,172 @@ def test_output_is_byte_identical_across_runs() -> None:
         outputs.add(done.stdout)
     assert len(outputs) == 1
     assert b"Shibuya partnership certificate" in outputs.pop()
+
+
+# --- the order of rows: sort keys equivalent to rdflib's comparisons --------------------
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+# Terms to sort: every rank, strings with and without tags (one differing only in case),
+# numbers of several types (ties across types, NaN, ill-typed), dates with and without a
+# value, years, times, datatypes rdflib has no value for, an explicit xsd:string
+TERMS = [
+    None,
+    ("iri", "urn:a"), ("iri", "urn:b"), ("bnode", "b1"), ("bnode", "b2"),
+    ("a", None, None), ("b", None, None), ("B", None, None), ("", None, None),
+    ("a", "en", None), ("a", "EN", None), ("b", "ja", None), ("a", "en-US", None),
+    ("a", None, "string"), ("1", None, "integer"), ("01", None, "integer"),
+    ("-3", None, "integer"), ("abc", None, "integer"), ("1.0", None, "decimal"),
+    ("2.5", None, "decimal"), ("1e0", None, "double"), ("NaN", None, "double"),
+    ("INF", None, "double"), ("1.5", None, "float"), ("7", None, "int"),
+    ("true", None, "boolean"), ("1", None, "boolean"), ("false", None, "boolean"),
+    ("2020-01-01", None, "date"), ("2020-01-01Z", None, "date"), ("2021-02-30", None, "date"),
+    ("2019-12-31", None, "date"), ("2020", None, "gYear"), ("2020-05", None, "gYearMonth"),
+    ("2020-01-01T00:00:00", None, "dateTime"), ("2020-01-01T00:00:00Z", None, "dateTime"),
+    ("2020-01-01T09:00:00+09:00", None, "dateTime"), ("10:00:00", None, "time"),
+    ("10:00:00Z", None, "time"), ("P1D", None, "duration"), ("AB", None, "hexBinary"),
+    ("x", None, "urn:x:type"), ("y", None, "urn:x:type"),
+]
+
+
+def term_of(spec: object) -> object:
+    """A new term object for one of TERMS."""
+    if spec is None:
+        return None
+    if spec[0] == "iri":
+        return URIRef(spec[1])
+    if spec[0] == "bnode":
+        return BNode(spec[1])
+    lexical, lang, datatype = spec
+    if datatype is None:
+        return Literal(lexical, lang=lang)
+    return Literal(lexical, datatype=datatype if ":" in datatype else XSD + datatype)
+
+
+def rdflibs_order(result: Result, keys: list[tuple[int, bool]]) -> list[tuple]:
+    """The rows as kg ordered them with rdflib's own comparisons (one stable sort per key)."""
+    rows = sorted(result.rows, key=_row_key)
+    try:
+        for index, descending in reversed(keys):
+            name = Variable(result.vars[index])
+            rows.sort(key=lambda row, i=index, n=name: _rank(row[i], n), reverse=descending)
+    except (TypeError, ArithmeticError):
+        return result.rows
+    return rows
+
+
+# Columns of one family each, so that most get sort keys rather than rdflib's comparisons
+FAMILIES = {
+    "strings": [spec for spec in TERMS if spec is None or (len(spec) == 3 and spec[2] is None
+                                                           and spec[1] != "EN")],
+    "numbers": [None, *(spec for spec in TERMS if spec and spec[-1] in (
+        "integer", "decimal", "double", "float", "int") and spec[0] not in ("NaN", "abc"))],
+    "dates": [None, ("iri", "urn:a"), *(spec for spec in TERMS if spec and spec[-1] in (
+        "date", "gYear", "gYearMonth") and spec[0] != "2021-02-30")],
+    "everything": TERMS,
+}
+SHARED = {spec: term_of(spec) for spec in TERMS if spec}  # engines reuse one object per term
+
+
+@st.composite
+def rows_and_keys(draw: st.DrawFn) -> tuple[list[tuple], list[tuple[int, bool]]]:
+    families = [draw(st.sampled_from(sorted(FAMILIES))) for _ in range(3)]
+    cells = [
+        st.sampled_from(FAMILIES[family]).flatmap(
+            lambda spec: st.sampled_from([SHARED.get(spec), term_of(spec)])
+        )
+        for family in families
+    ]
+    rows = draw(st.lists(st.tuples(*cells), max_size=14))
+    keys = draw(st.lists(st.tuples(st.integers(0, 2), st.booleans()), max_size=3))
+    return rows, keys
+
+
+@settings(max_examples=500, deadline=None)
+@given(drawn=rows_and_keys())
+def test_rows_are_ordered_as_rdflibs_comparisons_order_them(
+    drawn: tuple[list[tuple], list[tuple[int, bool]]],
+) -> None:
+    rows, keys = drawn
+    result = Result("SELECT", vars=["a", "b", "c"], rows=rows)
+    assert _arranged(result, keys).rows == rdflibs_order(result, keys)
+
+
+@pytest.mark.parametrize("family", ["strings", "numbers", "dates"])
+def test_a_column_of_one_family_gets_sort_keys(family: str) -> None:
+    column = [term_of(spec) for spec in FAMILIES[family]]
+    assert _rank_keys(column) is not None
+    assert _rank_keys([*column, Literal("a", datatype=XSD + "string")]) is None
+
+
+def test_a_column_of_plain_strings_is_sorted_by_its_text() -> None:
+    column = [Literal("b"), Literal("a"), Literal("B"), Literal("a")]
+    assert _rank_keys(column) == ["b", "a", "B", "a"]
+
+
+def test_an_order_by_expression_keeps_the_engines_order() -> None:
+    rows = [(Literal("b"),), (Literal("a"),)]
+    assert _arranged(Result("SELECT", vars=["x"], rows=rows), None).rows == rows
+    assert _arranged(Result("SELECT", vars=["x"], rows=rows), []).rows == rows[::-1]
+
+
+# --- what the text of a query tells (the direct path on Oxigraph) ------------------------
+
+NEEDS_THE_PARSE = [
+    "SELECT ?s WHERE { SERVICE <https://example.org/sparql> { ?s ?p ?o } }",
+    "SELECT ?s WHERE { ?s ?p ?o } # SERVICE in a comment",
+    "SELECT ?s FROM <https://example.org/g> WHERE { ?s ?p ?o }",
+    "SELECT ?s FROM NAMED <urn:g:1> WHERE { GRAPH ?g { ?s ?p ?o } }",
+    "DESCRIBE <urn:x:a>",
+    "SELECT * WHERE { ?s ?p ?o }",
+    "SELECT DISTINCT* WHERE { ?s ?p ?o }",
+    "SELECT ?s WHERE { { SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 1 } }",
+    "SELECT ?x WHERE { BIND (<https://example.org/fn>(1) AS ?x) }",
+    "SELECT ?x WHERE { ?s ?p ?o BIND (xsd:date (?o) AS ?x) }",
+    "SELECT ?x WHERE { ?s ?p ?x FILTER (?x<xsd:date(?x)&&?x>?x) }",
+    "SELECT ?s WHERE { ?s ?p ?o } ORDER BY STR(?s)",
+    "SELECT ?s WHERE { ?s ?p ?o } ORDER BY (?o + 1)",
+    "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s ORDER BY ?o",
+    "SELECT ?s WHERE { << ?s ?p ?o >> ?q ?z }",
+    'SELECT ?s WHERE { ?s ?p "a"@en--ltr }',
+    "SELECT ?s WHERE { ?s ?p ?o . LATERAL { SELECT ?s WHERE { ?s ?p ?o } } }",
+    "SELECT ?s \\u0046ROM <https://example.org/g> WHERE { ?s ?p ?o }",
+]
+DIRECT = {
+    "SELECT ?service WHERE { ?service a schema:Service }": ([], False),
+    "SELECT ?s WHERE { ?s kg:issuedFrom ?o ; rdfs:label \"FROM DESCRIBE * (\" }": ([], False),
+    "SELECT ?s ?l WHERE { ?s rdfs:label ?l } # FROM <x> ORDER BY STR(?l)\nORDER BY ?l": (
+        [("l", False)], False),
+    "SELECT ?s ?n WHERE { ?s ?p ?o } ORDER BY DESC (?n) ASC(?s) $o LIMIT 3": (
+        [("n", True), ("s", False), ("o", False)], False),
+    "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY DESC (?o) ASC(?s) LIMIT 3": (
+        [("o", True), ("s", False)], False),
+    "select ?s (count(?o) as ?n) where { ?s ?p ?o } group by ?s order by ?n offset 1": (
+        [("n", False)], True),
+    "SELECT ?v WHERE { VALUES ?v { 1 2 } }": ([], True),
+    "ASK { ?s kg:partOf ?o }": ([], False),
+    "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }": ([], False),
+}
+
+
+@pytest.mark.parametrize("sparql", NEEDS_THE_PARSE)
+def test_what_the_text_cannot_settle_goes_to_the_parse(sparql: str) -> None:
+    assert _direct_plan(sparql) is None
+
+
+@pytest.mark.parametrize(("sparql", "plan"), DIRECT.items())
+def test_what_the_text_settles(sparql: str, plan: tuple) -> None:
+    assert _direct_plan(sparql) == plan
+
+
+@pytest.mark.parametrize("sparql", list(DIRECT))
+def test_the_text_says_what_rdflibs_parse_says(sparql: str) -> None:
+    parsed = _parse(sparql)
+    keys, computes = _direct_plan(sparql)
+    assert rdflib_only(parsed, sparql) is None and not _network_uses(parsed)
+    if parsed.algebra.name == "SelectQuery":
+        names = [str(name) for name in parsed.algebra["PV"]]
+        by_place = None  # a key that is not selected: the engine's order, as for rdflib
+        if all(name in names for name, _ in keys):
+            by_place = [(names.index(name), descending) for name, descending in keys]
+        assert by_place == _order_spec(parsed, names)
+        assert computes or not _computed(parsed.algebra) & set(names)
