@@ -16,19 +16,22 @@ import os
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, XMLNS
+from rdflib.namespace import RDF, RDFS, XMLNS, XSD
 from rdflib.plugins.serializers.nt import _quoteLiteral as _nt_literal
 from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.plugins.serializers.turtle import OBJECT as _OBJECT
 from rdflib.plugins.serializers.turtle import VERB as _VERB
 from rdflib.plugins.serializers.turtle import TurtleSerializer
-from rdflib.term import Node
+from rdflib.term import _NUMERIC_INF_NAN_LITERAL_TYPES, _PLAIN_LITERAL_TYPES, Node
 
 from kg.errors import E, KGError
 from kg.namespaces import PREFIXES
@@ -47,14 +50,20 @@ class Format:
 
 
 class Triples:
-    """A set of triples grouped by subject, then predicate (each object once, in the order
-    first added), with the prefixes bound in ``namespaces``: what :func:`turtle_text`
-    writes from. kg.graph fills one for a build written as Turtle or N-Triples, which then
-    needs none of an rdflib Graph's indexes; :meth:`of` reads one from a Graph."""
+    """A set of triples grouped by subject, then predicate, with the prefixes bound in
+    ``namespaces``: what :func:`turtle_text` writes from. kg.graph fills one for a build
+    written as Turtle or N-Triples, which then needs none of an rdflib Graph's indexes;
+    :meth:`of` reads one from a Graph.
+
+    ``spo[s][p]`` is the object of (s, p), or, where (s, p) has several, a dict of them
+    (each once, in the order first added); ``several`` holds the subjects that have such a
+    predicate. Most predicates have one object: no dict of one to make, nor to read.
+    """
 
     def __init__(self, namespaces: Graph) -> None:
         self.namespaces = namespaces
-        self.spo: dict[Node, dict[Node, dict[Node, None]]] = {}
+        self.spo: dict[Node, dict[Node, Node | dict[Node, None]]] = {}
+        self.several: set[Node] = set()
         self.count = 0
         # one object per term: a dict finds a key by identity before it asks the term's
         # (Python) __eq__
@@ -78,13 +87,15 @@ class Triples:
         for s, p, o in triples:
             predicates = spo.get(s)
             if predicates is None:
-                predicates = spo[s] = {}
-            objects = predicates.get(p)
-            if objects is None:
-                objects = predicates[p] = {}
-            if o not in objects:
-                objects[o] = None
+                spo[s] = {p: o}
                 count += 1
+                continue
+            size = len(predicates)
+            old = predicates.setdefault(p, o)
+            if len(predicates) != size:
+                count += 1
+            elif old is not o:
+                count += self._another(s, predicates, p, old, o)
         self.count += count
 
     def add(self, s: Node, p: Node, o: Node) -> None:
@@ -92,13 +103,31 @@ class Triples:
         s, p, o = terms.setdefault(s, s), terms.setdefault(p, p), terms.setdefault(o, o)
         predicates = self.spo.get(s)
         if predicates is None:
-            predicates = self.spo[s] = {}
-        objects = predicates.get(p)
-        if objects is None:
-            objects = predicates[p] = {}
-        if o not in objects:
-            objects[o] = None
+            self.spo[s] = {p: o}
             self.count += 1
+            return
+        size = len(predicates)
+        old = predicates.setdefault(p, o)
+        if len(predicates) != size:
+            self.count += 1
+        elif old is not o:
+            self.count += self._another(s, predicates, p, old, o)
+
+    def _another(
+        self, s: Node, predicates: dict[Node, Any], p: Node, old: Any, o: Node
+    ) -> int:
+        """Add ``o`` to the objects of (s, p), ``old`` so far: 1 if it is new, else 0 (as a
+        dict of them finds it: the same object, or an equal one of the same hash)."""
+        if type(old) is dict:
+            if o in old:
+                return 0
+            old[o] = None
+            return 1
+        if hash(old) == hash(o) and old == o:
+            return 0
+        predicates[p] = {old: None, o: None}
+        self.several.add(s)
+        return 1
 
     def __len__(self) -> int:
         return self.count
@@ -106,8 +135,11 @@ class Triples:
     def __iter__(self) -> Iterator[tuple[Node, Node, Node]]:
         for s, predicates in self.spo.items():
             for p, objects in predicates.items():
-                for o in objects:
-                    yield s, p, o
+                if type(objects) is dict:
+                    for o in objects:
+                        yield s, p, o
+                else:
+                    yield s, p, objects
 
     def graph(self) -> Graph:
         """The triples as an rdflib Graph, with the same prefixes (and no others)."""
@@ -129,120 +161,279 @@ def turtle_text(table: Triples) -> str | None:
 def turtle_parts(table: Triples) -> list[str] | None:
     """:func:`turtle_text` in pieces (a file can be written from them without holding the
     whole text); None for what this writer leaves to rdflib: blank nodes, a base IRI, a
-    predicate whose namespace has no prefix yet (rdflib would make one up), rdfs:Class
-    subjects.
+    predicate whose namespace has no prefix yet (rdflib would make one up), a prefix that
+    rdflib would rename, rdfs:Class subjects.
 
     It does what rdflib's TurtleSerializer does, without its per-triple lookups: the prefixes
     used (sorted), then each subject (by how often it is an object, then by IRI) with its
     predicates (rdf:type and rdfs:label first, then sorted) and their objects (sorted),
-    each term written once by the serializer's own ``label``. A subject's lines depend on
-    nothing else, so each is written as it is met, and only the blocks are sorted.
+    each term written once (see _Labels). A subject's lines depend on nothing else, so each
+    is written as it is met, and only the blocks are sorted. Subjects with the same
+    predicates (kg has a dozen kinds) share a plan (see _Plans): the predicates in order,
+    and the block as a %-template with a slot for the subject and for each predicate.
     """
     graph = table.namespaces
-    if graph.base is not None:
+    if graph.base is not None or any(prefix.startswith("_") for prefix, _ in graph.namespaces()):
         return None
+    if not set(map(type, table.spo)) <= {URIRef}:
+        return None  # a blank node (or a literal) as a subject
     writer = TurtleSerializer(graph)
-    known_prefix = graph.namespace_manager.compute_qname
-    iri_label = _iri_labels(writer, graph)
-    terms: dict[Node, str] = {}
-    verbs: dict[Node, str] = {}
-    references: dict[Node, int] = {}  # of each IRI as an object: subjects are sorted by it
-    rdf_type, rdfs_label = (table.terms.get(t, t) for t in (RDF.type, RDFS.label))
-    first = (rdf_type, rdfs_label)
-    firsts = set(first)  # found by hash: "in" a tuple asks each term's (Python) __eq__
-
-    def verb(p: Node) -> str | None:
-        if type(p) is not URIRef:
-            return None
-        if p not in writer.keywords:
-            try:
-                known_prefix(p, generate=False)
-            except KeyError:
-                return None  # rdflib would bind a new prefix (ns1, ...) for it
-            except Exception:  # noqa: S110 - no prefixed name at all: written as <IRI>
-                pass
-            writer.get_pname(p, gen_prefix=True)
-        found = verbs[p] = writer.label(p, _VERB)
-        return found
-
-    def term(o: Node) -> str | None:
-        if type(o) is URIRef:
-            found = iri_label(o)
-        elif isinstance(o, Literal):
-            if o.datatype:
-                writer.get_pname(o.datatype, gen_prefix=False)  # binds its prefix, as rdflib
-            found = writer.label(o, _OBJECT)
-        else:
-            return None  # a blank node, or a term rdflib nests or refuses
-        terms[o] = found
-        return found
-
-    blocks: list[tuple[int, str, str]] = []
-    for s, predicates in table.spo.items():
-        if type(s) is not URIRef or RDFS.Class in predicates.get(rdf_type, ()):
-            return None
-        subject = terms.get(s) or term(s)
-        named = [p for p in first if p in predicates]
-        rest = [p for p in predicates if p not in firsts]
-        if len(rest) > 1:
-            rest.sort(key=str)  # IRIs, which rdflib orders as strings
-        parts = []
-        for p in named + rest:
-            head = verbs.get(p) or verb(p)
-            if head is None:
-                return None
-            objects = predicates[p]
-            listed = []
-            for o in objects if len(objects) == 1 else sorted(objects):
-                text = terms.get(o) or term(o)
-                if text is None:
-                    return None
-                if type(o) is URIRef:
-                    references[o] = references.get(o, 0) + 1
-                listed.append(text)
-            parts.append(head + " " + ",\n        ".join(listed))
-        block = f"\n{subject} " + " ;\n    ".join(parts) + " .\n"
-        if not block.isascii():
-            try:
-                block.encode("utf-8")
-            except UnicodeEncodeError:  # as rdflib writes it: a lone surrogate becomes "?"
-                block = block.encode("utf-8", "replace").decode("utf-8")
-        blocks.append((0, s, block))
-    blocks = [(references.get(s, 0), str(s), block) for _, s, block in blocks]
-    blocks.sort()
-    out = [f"@prefix {prefix}: <{uri}> .\n" for prefix, uri in sorted(writer.namespaces.items())]
-    out.extend(block for _, _, block in blocks)
+    labels = _Labels(writer, graph)
+    label = labels.__getitem__  # a label made on first sight (_Labels.__missing__)
+    plans = _Plans(writer, table)
+    templates, getters = plans.templates, plans.getters
+    several = table.several
+    blocks: list[str] = []
+    names: list[str] = []  # each subject's label
+    listed: list[str] = []  # each object's label, as often as it is an object
+    try:
+        for s, predicates in table.spo.items():
+            kind = plans[tuple(predicates)]
+            if s in several:
+                objects = _several(getters[kind](predicates), label, listed)
+            else:
+                objects = [*map(label, getters[kind](predicates))]
+                listed += objects
+            name = labels.get(s) or labels.subject(s)
+            names.append(name)
+            blocks.append(templates[kind] % (name, *objects))
+    except _Declined:
+        return None
+    if labels.classes and any(
+        RDFS.Class in _objects(predicates[RDF.type])
+        for predicates in table.spo.values()
+        if RDF.type in predicates
+    ):
+        return None  # rdflib writes rdfs:Class members first (RecursiveSerializer.topClasses)
+    if labels.unencodable or plans.unencodable:  # as rdflib writes a lone surrogate: "?"
+        blocks = [_encodable(block) for block in blocks]
+    # subjects by how often they are objects, then by IRI: a stable sort by the count of
+    # the subjects sorted by IRI (as strings, as rdflib orders IRIs)
+    references = Counter(listed)
+    del listed
+    iris = [*map(str, table.spo)]
+    order = sorted(range(len(iris)), key=iris.__getitem__)
+    del iris
+    order.sort(key=[*map(references.get, names, repeat(0))].__getitem__)
+    out = [
+        _encodable(f"@prefix {prefix}: <{uri}> .\n")
+        for prefix, uri in sorted(writer.namespaces.items())
+    ]
+    out.extend(map(blocks.__getitem__, order))
     out.append("\n")
     return out
 
 
+_SUBJECT_JOIN = " ;\n    "
+_OBJECT_JOIN = ",\n        "
+
+
+def _objects(value: Any) -> Iterable[Node]:
+    """The objects of a Triples entry: one, or a dict of several."""
+    return value if type(value) is dict else (value,)
+
+
+def _several(
+    groups: tuple[Any, ...], label: Callable[[Node], str], listed: list[str]
+) -> list[str]:
+    """The text of each predicate's objects, some predicates with several: sorted as
+    rdflib sorts them (IRIs as strings; other terms by rdflib's own ordering, which keeps
+    the order they were added in where it has none), each label also ``listed``."""
+    texts = []
+    for group in groups:
+        if type(group) is not dict:
+            text = label(group)
+            listed.append(text)
+        else:
+            if set(map(type, group)) == _IRI_ONLY:
+                ordered = sorted(group, key=str)
+            else:
+                ordered = sorted(group)
+            found = [*map(label, ordered)]
+            listed += found
+            text = _OBJECT_JOIN.join(found)
+        texts.append(text)
+    return texts
+
+
+_IRI_ONLY = {URIRef}
+
+
+def _encodable(text: str) -> str:
+    """``text`` as rdflib's writer puts it in a file: what UTF-8 cannot encode (a lone
+    surrogate) as "?"."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+class _Declined(Exception):
+    """A term the fast writer leaves to rdflib."""
+
+
+class _Plans(dict):
+    """The number of the plan for a subject with the predicates of a key (a tuple, in the
+    table's order), made on first sight. Plan n is ``templates[n]``, a %-template of the
+    subject's block with a slot for the subject and for each predicate's objects, and
+    ``getters[n]``, from the subject's predicates to their objects, in the order written.
+    Where rdflib would bind a prefix of its own for a predicate, it declines."""
+
+    def __init__(self, writer: TurtleSerializer, table: Triples) -> None:
+        super().__init__()
+        self.writer = writer
+        self.known_prefix = writer.store.namespace_manager.compute_qname
+        self.first = [table.terms.get(t, t) for t in (RDF.type, RDFS.label)]
+        self.templates: list[str] = []
+        self.getters: list[Callable[[dict[Node, Any]], tuple[Any, ...]]] = []
+        self.unencodable = False  # some template holds what UTF-8 cannot encode
+
+    def __missing__(self, key: tuple[Node, ...]) -> int:
+        named = [p for p in self.first if p in key]
+        order = named + sorted((p for p in key if p not in named), key=str)
+        heads = [self.verb(p).replace("%", "%%") + " %s" for p in order]
+        template = "\n%s " + _SUBJECT_JOIN.join(heads) + " .\n"
+        self.unencodable = self.unencodable or _encodable(template) != template
+        self.templates.append(template)
+        if len(order) == 1:
+            only = order[0]
+            self.getters.append(lambda predicates: (predicates[only],))
+        else:
+            self.getters.append(itemgetter(*order))
+        found = self[key] = len(self.templates) - 1
+        return found
+
+    def verb(self, p: Node) -> str:
+        writer = self.writer
+        if type(p) is not URIRef:
+            raise _Declined
+        if p not in writer.keywords:
+            try:
+                self.known_prefix(p, generate=False)
+            except KeyError:
+                raise _Declined from None  # rdflib would bind a new prefix (ns1, ...) for it
+            except Exception:  # noqa: S110 - no prefixed name at all: written as <IRI>
+                pass
+            writer.get_pname(p, gen_prefix=True)
+        return writer.label(p, _VERB)
+
+
 _XMLNS = str(XMLNS)
-# An IRI whose local name (after its last "/") is a plain word, and which holds nothing
-# N3 refuses (term._invalid_uri_chars)
-_PLAIN_IRI = re.compile(r"([^<>\"{}|\\^`\s]*/)[A-Za-z][A-Za-z0-9_-]*", re.ASCII)
+# An IRI up to its last "/" that holds nothing N3 refuses (term._invalid_uri_chars), and a
+# plain word after it
+_HEAD = re.compile(r"[^<>\"{}|\\^`\s]*/", re.ASCII)
+_LOCAL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*", re.ASCII)
+_QUOTED = re.compile(r'[\n\r"\\]')  # what rdflib escapes in a literal (Literal._quote_encode)
+_XSD_INTEGER = XSD.integer
+_UNSEEN = object()
 
 
-def _iri_labels(writer: TurtleSerializer, graph: Graph) -> Callable[[URIRef], str]:
-    """``writer.label`` for IRIs in a subject or object position, quicker for the IRIs
-    that are most of kg's (<.../statement/s0a1b...>): where no bound namespace starts
-    with the part of the IRI up to its last "/", rdflib finds no prefixed name for it
-    (it splits the IRI there, finds no prefix for that namespace or a longer one, and
-    the IRI is no namespace itself), and writes <IRI>."""
-    bound = [str(namespace) for _, namespace in graph.namespaces()]
-    free: dict[str, bool] = {}
+class _Labels(dict):
+    """Each term's text in a subject or object position, as ``writer.label`` writes it,
+    made once, on first sight (a missing key). Quicker than rdflib's for the terms that
+    are most of kg's, to the same bytes:
 
-    def label(iri: URIRef) -> str:
-        match = _PLAIN_IRI.fullmatch(iri)
-        if match is not None and not iri.startswith(_XMLNS):
-            head = match.group(1)
-            unbound = free.get(head)
-            if unbound is None:
-                unbound = free[head] = not any(b.startswith(head) for b in bound)
-            if unbound:
+    - IRIs (<.../statement/s0a1b...>) where no bound namespace starts with the part of the
+      IRI up to its last "/": rdflib finds no prefixed name for them (it splits the IRI
+      there, finds no prefix for that namespace or a longer one, and the IRI is no
+      namespace itself), and writes <IRI>;
+    - literals with no datatype, or a language tag, or a datatype rdflib writes as "..."^^dt
+      (anything but its numbers and booleans), or a well-formed xsd:integer (its digits);
+      the quoting is rdflib's own where the text holds a quote, backslash or line break.
+
+    Anything else is rdflib's label; a blank node (or any other kind of term) is declined.
+    """
+
+    def __init__(self, writer: TurtleSerializer, graph: Graph) -> None:
+        super().__init__()
+        self.writer = writer
+        self.bound = [str(namespace) for _, namespace in graph.namespaces()]
+        self.free: dict[str, bool] = {}
+        self.datatypes: dict[Node, str | None] = {}  # "^^dt" after a literal (see typed)
+        self.classes = False  # rdfs:Class is an object somewhere
+        self.unencodable = False  # some label holds what UTF-8 cannot encode
+
+    def __missing__(self, term: Node) -> str:
+        if type(term) is URIRef:
+            found = self.iri(term)
+        elif isinstance(term, Literal):
+            found = self.literal(term)
+        else:
+            raise _Declined
+        if not found.isascii() and not self.unencodable:
+            try:
+                found.encode("utf-8")
+            except UnicodeEncodeError:
+                self.unencodable = True
+        self[term] = found
+        return found
+
+    def subject(self, iri: URIRef) -> str:
+        """The label of a subject, not kept (most subjects are no object)."""
+        found = self.iri(iri)
+        if not found.isascii() and not self.unencodable:
+            try:
+                found.encode("utf-8")
+            except UnicodeEncodeError:
+                self.unencodable = True
+        return found
+
+    def iri(self, iri: URIRef) -> str:
+        # <IRI> where rdflib finds no prefixed name: a plain word after the last "/", and
+        # no bound namespace that starts with the part before it
+        cut = iri.rfind("/") + 1
+        if cut and _LOCAL_NAME.fullmatch(iri, cut) is not None:
+            free = self.free.get(iri[:cut])
+            if free is None:
+                free = self.head(iri[:cut])
+            if free and not str.startswith(iri, _XMLNS):
                 return f"<{iri}>"
-        return writer.label(iri, _OBJECT)
+        if iri == RDFS.Class:
+            self.classes = True
+        # binds the IRI's prefix as rdflib's writer does for every IRI it meets, even one
+        # it then writes otherwise (rdf:nil as "()")
+        self.writer.get_pname(iri, gen_prefix=False)
+        return self.writer.label(iri, _OBJECT)
 
-    return label
+    def head(self, head: str) -> bool:
+        """Whether rdflib writes the IRIs that are ``head`` and then a plain word as <IRI>:
+        nothing N3 refuses in it, and no bound namespace starts with it."""
+        free = self.free[head] = _HEAD.fullmatch(head) is not None and not any(
+            b.startswith(head) for b in self.bound
+        )
+        return free
+
+    def literal(self, literal: Literal) -> str:
+        datatype, language = literal.datatype, literal.language
+        if datatype is not None:
+            suffix = self.datatypes.get(datatype, _UNSEEN)
+            if suffix is _UNSEEN:
+                suffix = self.datatypes[datatype] = self.typed(datatype)
+            if suffix is None:  # written as a number or boolean where well-formed
+                if datatype == _XSD_INTEGER and literal.value is not None:
+                    return str(literal)
+                return self.writer.label(literal, _OBJECT)
+        elif language is None:
+            suffix = ""
+        elif language:
+            suffix = "@" + language
+        else:
+            return self.writer.label(literal, _OBJECT)
+        if _QUOTED.search(literal) is None:
+            return f'"{literal}"{suffix}'
+        return literal._quote_encode() + suffix
+
+    def typed(self, datatype: Node) -> str | None:
+        """"^^" and how rdflib writes ``datatype`` after a literal, None for the datatypes
+        whose literals it may write otherwise; binds the datatype's prefix, as rdflib's
+        writer does for every datatype it meets, whatever it then writes."""
+        pname = self.writer.get_pname(datatype, gen_prefix=False)
+        if (
+            type(datatype) is not URIRef
+            or datatype in _PLAIN_LITERAL_TYPES
+            or datatype in _NUMERIC_INF_NAN_LITERAL_TYPES
+        ):
+            return None
+        return "^^" + (pname or f"<{datatype}>")
 
 
 def nt_text(table: Triples) -> str:
@@ -261,7 +452,7 @@ def nt_text(table: Triples) -> str:
         subject = term(s)
         for p, objects in predicates.items():
             head = f"{subject} {term(p)} "
-            rows.update(f"{head}{term(o)} ." for o in objects)
+            rows.update(f"{head}{term(o)} ." for o in _objects(objects))
     text = "\n".join(sorted(rows)) + "\n" if rows else ""
     text.encode("utf-8")  # rdflib refuses what UTF-8 cannot encode (a lone surrogate)
     return text

@@ -156,6 +156,7 @@ def test_every_text_round_trips(kb: KnowledgeBase) -> None:
 
 
 TOOLS = {"rapper": "raptor2-utils", "serdi": "serdi"}
+SERD_MISREADS = re.compile(r'"[\\\r\t\x08\x0c]')  # a quote, then what rdflib escapes
 TOOL_ARGS = {
     "rapper": ["rapper", "-q", "-i", "turtle", "-o", "ntriples", "-", DEFAULT_BASE],
     "serdi": ["serdi", "-i", "turtle", "-o", "ntriples", "-"],
@@ -172,10 +173,13 @@ def test_other_parsers_read_it_too(tool: str) -> None:
     def read_back(kb: KnowledgeBase) -> None:
         graph = to_graph(kb, DEFAULT_BASE)
         if tool == "serdi":
-            # serd 0.30 misreads a valid long string that ends in two quotes (rdflib writes
-            # a quote and an escaped quote before the closing three); rapper, rdflib and
-            # pyoxigraph read it
-            assume(not any(isinstance(o, Literal) and "\n" in o and o.endswith('""')
+            # serd 0.30 misreads two kinds of valid long ("""...""") strings, which rdflib
+            # writes for a text with a line break: one that ends in two quotes (a quote and
+            # an escaped quote before the closing three), and one with an escape right
+            # after a quote ("\r becomes a backslash and an r, "\\ an error); rapper,
+            # rdflib and pyoxigraph read both
+            assume(not any(isinstance(o, Literal) and "\n" in o
+                           and (o.endswith('""') or SERD_MISREADS.search(o))
                            for o in graph.objects()))
         turtle = serialize(graph, FORMATS["turtle"]).encode("utf-8")
         done = subprocess.run(TOOL_ARGS[tool], input=turtle, capture_output=True, check=False)
