@@ -39,6 +39,18 @@ BENCH_SECONDS = 15 * 60
 # and no more than a quarter more memory from the smallest corpus to the largest
 WARM_ADDED_SECONDS = 5.0
 MEMORY_GROWTH = 1.25
+# why a goal can be missed, as measured while working on it (issue 6's notes)
+QUERY_WHY = (
+    "kg's fixed cost per query is about 0.5 ms (measured on the 1M graph: a thread to run "
+    "Oxigraph in, so that Ctrl-C stops a query at once, about 0.25 ms; turning the rows into "
+    "rdflib terms and ordering them, about 0.25 ms for 100 rows), as long as the query "
+    "itself on the queries that take about 1 ms; from a few ms up it is within the goal"
+)
+SERIALIZE_WHY = (
+    "kg writes rdflib's Turtle to the byte, in Python, from rdflib terms: a bare loop over "
+    "1M triples takes about 0.26 s and a label lookup per object about 0.35 s more, and "
+    "handing the triples to pyoxigraph's writer instead costs 1.7-2.1 s to build its terms"
+)
 
 
 @dataclass
@@ -272,7 +284,7 @@ def bench_rdf(triples: int, page: Path | None, nodes: int, work: Path,
         f"each query within {QUERY_RATIO}x of pyoxigraph and under {QUERY_SECONDS:.0f} s "
         f"({found['triples']:,} triples)",
         f"worst {ratios[worst]:.2f}x ({worst}); slowest {slowest * 1000:,.0f} ms", met(ok),
-        "" if ok else "see the query table"])
+        "" if ok else QUERY_WHY])
     query.rows.append(["(loading the graph)", "", secs(load["kg"]), secs(load["pyoxigraph"]),
                        "", secs(load["rdflib"])])
     query.notes.append(
@@ -294,7 +306,7 @@ def bench_rdf(triples: int, page: Path | None, nodes: int, work: Path,
     goals.rows.append([
         f"Turtle of {ser['triples']:,} triples within {SERIALIZE_RATIO}x of pyoxigraph",
         f"{ratio:.2f}x ({secs(ser['kg'])} / {secs(ser['pyoxigraph'])})",
-        met(ratio <= SERIALIZE_RATIO), ""])
+        met(ratio <= SERIALIZE_RATIO), "" if ratio <= SERIALIZE_RATIO else SERIALIZE_WHY])
     tables += [query, serialize]
     if "page" in found:
         pg = found["page"]
