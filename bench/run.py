@@ -43,8 +43,8 @@ MEMORY_GROWTH = 1.25
 QUERY_WHY = (
     "kg's fixed cost per query is about 0.5 ms (measured on the 1M graph: a thread to run "
     "Oxigraph in, so that Ctrl-C stops a query at once, about 0.25 ms; turning the rows into "
-    "rdflib terms and ordering them, about 0.25 ms for 100 rows), as long as the query "
-    "itself on the queries that take about 1 ms; from a few ms up it is within the goal"
+    "rdflib terms and ordering them, about 0.25 ms for 100 rows), which is as long as the "
+    "query itself on the queries that take about 1 ms; from a few ms up it is within the goal"
 )
 SERIALIZE_WHY = (
     "kg writes rdflib's Turtle to the byte, in Python, from rdflib terms: a bare loop over "
