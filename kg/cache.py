@@ -59,27 +59,35 @@ def encode(value: Any) -> Any:
     raise TypeError(f"cannot store a {name}: {value!r}")
 
 
-def decode(value: Any) -> Any:
-    """The inverse of :func:`encode`: every array becomes a tuple (a Fact's values are
-    hashable, so they never hold lists)."""
-    if isinstance(value, list):
-        return tuple(decode(v) for v in value)
-    if isinstance(value, dict):
-        kind = _TYPES[value["$"]]
-        return kind(**{k: decode(v) for k, v in value.items() if k != "$"})
-    return value
-
-
 def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
 
 
 def _decoded(obj: dict[str, Any]) -> Any:
-    """:func:`decode` of one JSON object, as json.loads meets it (its values decoded)."""
+    """One JSON object as json.loads meets it (its values decoded already): a kg
+    dataclass where it names one in "$", its arrays made tuples (a Fact's values are
+    hashable, so they never hold lists)."""
     kind = obj.pop("$", None)
     if kind is None:
         return obj
     return _TYPES[kind](**{k: _tuples(v) if isinstance(v, list) else v for k, v in obj.items()})
+
+
+def decode(value: Any) -> Any:
+    """The inverse of :func:`encode`, for a value JSON has read already."""
+    if isinstance(value, list):
+        return tuple(decode(v) for v in value)
+    if isinstance(value, dict):
+        if "$" not in value:  # encode writes no plain objects
+            raise KeyError("$")
+        return _decoded({k: decode(v) for k, v in value.items()})
+    return value
+
+
+def loads(text: str) -> Any:
+    """The inverse of ``dumps(encode(value))``: kg's dataclasses are made again, and
+    arrays outside a plain object become tuples."""
+    return _tuples(json.loads(text, object_hook=_decoded))
 
 
 def dumps(obj: object) -> str:
@@ -181,7 +189,7 @@ class Cache:
             return None
         try:
             text = self._path(key).read_text(encoding="ascii")
-            entry = json.loads(text, object_hook=_decoded)
+            entry = loads(text)
             if entry["key"] != key:
                 raise ValueError("an entry of another key")
             value = _tuples(entry["value"])

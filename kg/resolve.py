@@ -446,11 +446,7 @@ class _Resolver:
             suffix = f"-{when.iso()}" if when else ""
             label = f"{self.kb.nodes[court].label} ruling" + (f" ({when.iso()})" if when else "")
             ref = NodeRef("ruling", f"{court.slug}{suffix}")
-            if ref not in self.kb.nodes:
-                existing.append(self.kb.node(ref, "Ruling", label))
-            node = self.kb.node(ref, "Ruling", label)
-            self._claim(node, "type", "Ruling", ev, ex)
-            self._claim(node, "label", label, ev, ex)
+            node = self._event(existing, ref, "Ruling", label, ev, ex)
         self._claim(node, "court", court, ev, ex)
         if when is not None:
             self._claim(node, "rulingDate", when, ev, ex)
@@ -459,6 +455,17 @@ class _Resolver:
             self._claim(node, "constitutionalArticle", article, ev, ex)
         if f.get("damages_rejected"):
             self._claim(node, "damagesRejected", True, ev, ex)
+
+    def _event(self, existing: list[Node], ref: NodeRef, cls: str, label: str,
+               ev: Evidence, ex: str) -> Node:
+        """The node ``ref`` of an event (a ruling, a poll), typed and labelled; a new one
+        joins ``existing``, the events of its court or pollster in order."""
+        if ref not in self.kb.nodes:
+            existing.append(self.kb.node(ref, cls, label))
+        node = self.kb.node(ref, cls, label)
+        self._claim(node, "type", cls, ev, ex)
+        self._claim(node, "label", label, ev, ex)
+        return node
 
     def _on_poll(self, f: Fact, couples: dict) -> None:
         ev, ex = f.evidence, f.extractor
@@ -477,11 +484,7 @@ class _Resolver:
         if node is None:
             label = f"{self.kb.nodes[org].label} poll" + (f" ({year.iso()})" if year else "")
             ref = NodeRef("poll", org.slug + (f"-{year.iso()}" if year else ""))
-            if ref not in self.kb.nodes:
-                existing.append(self.kb.node(ref, "Poll", label))
-            node = self.kb.node(ref, "Poll", label)
-            self._claim(node, "type", "Poll", ev, ex)
-            self._claim(node, "label", label, ev, ex)
+            node = self._event(existing, ref, "Poll", label, ev, ex)
         self._claim(node, "conductedBy", org, ev, ex)
         if year is not None:
             self._claim(node, "pollYear", year, ev, ex)

@@ -458,29 +458,25 @@ def nt_text(table: Triples) -> str:
     return text
 
 
-def _fast(write: Callable[[Triples], str | None], graph: Graph | Triples, rdflib: str) -> str:
-    """``write`` the triples of ``graph``; where it declines (None) or fails, rdflib
-    writes them (in the ``rdflib`` format), and fails, if it does, in its own words."""
+def _fast(
+    write: Callable[[Triples], str | list[str] | None], graph: Graph | Triples, rdflib: str
+) -> list[str]:
+    """``write`` the triples of ``graph`` (text, or text in pieces); where it declines
+    (None) or fails, rdflib writes them (in the ``rdflib`` format), and fails, if it does,
+    in its own words."""
     table = graph if isinstance(graph, Triples) else Triples.of(graph)
     try:
-        text = write(table)
-    except Exception:
-        text = None
-    if text is not None:
-        return text
+        written = write(table)
+    except Exception:  # rdflib says what is wrong, below
+        written = None
+    if written is not None:
+        return [written] if isinstance(written, str) else written
     text = (table.graph() if isinstance(graph, Triples) else graph).serialize(format=rdflib)
-    return _sorted_lines(text) if rdflib == "nt" else text
+    return [_sorted_lines(text) if rdflib == "nt" else text]
 
 
 def _turtle_parts(graph: Graph | Triples) -> list[str]:
-    table = graph if isinstance(graph, Triples) else Triples.of(graph)
-    try:
-        parts = turtle_parts(table)
-    except Exception:  # rdflib says what is wrong, below
-        parts = None
-    if parts is not None:
-        return parts
-    return [(table.graph() if isinstance(graph, Triples) else graph).serialize(format="turtle")]
+    return _fast(turtle_parts, graph, "turtle")
 
 
 def _turtle(graph: Graph | Triples) -> str:
@@ -495,7 +491,7 @@ def _sorted_lines(text: str) -> str:
 
 
 def _ntriples(graph: Graph | Triples) -> str:
-    return _fast(nt_text, graph, "nt")
+    return "".join(_fast(nt_text, graph, "nt"))
 
 
 def _nquads(dataset: Graph) -> str:
